@@ -1,0 +1,131 @@
+"""Dataset specifications (specs/): variable metadata and controlled terminology.
+
+Everything downstream (column order, labels, XPT metadata, expectations) comes from here.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sdtm_lupus.config.loading import ConfigError, load_model
+
+SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VariableSpec(_Strict):
+    name: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,7}$")
+    label: str = Field(max_length=40)
+    type: Literal["Char", "Num"]
+    core: Literal["Req", "Exp", "Perm", "Cond"]
+    role: str = ""
+    codelist: str | None = None
+    format: str | None = None          # "ISO8601" for --DTC text; SAS format (DATE9.) for Num
+    max_length: int | None = Field(default=None, le=200)  # Char: upper bound; written length = longest value
+
+
+class DatasetSpec(_Strict):
+    dataset: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,7}$")
+    label: str = Field(max_length=40)
+    class_: str = Field(alias="class")
+    structure: str
+    keys: tuple[str, ...]
+    variables: tuple[VariableSpec, ...]
+
+    @model_validator(mode="after")
+    def _keys_exist(self) -> "DatasetSpec":
+        names = [v.name for v in self.variables]
+        if len(set(names)) != len(names):
+            raise ValueError("variables: duplicate name")
+        missing = [k for k in self.keys if k not in names]
+        if missing:
+            raise ValueError(f"keys {missing} are not variables")
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        return [v.name for v in self.variables]
+
+    def variable(self, name: str) -> VariableSpec:
+        return next(v for v in self.variables if v.name == name)
+
+
+class Codelist(_Strict):
+    name: str
+    code: str | None = None
+    extensible: bool
+    terms: dict[str, str | None]
+
+
+class Terminology(_Strict):
+    package: str
+    version: str
+    codelists: dict[str, Codelist]
+
+
+class Specs(_Strict):
+    datasets: dict[str, DatasetSpec]
+    terminology: Terminology
+
+    def dataset(self, name: str) -> DatasetSpec:
+        try:
+            return self.datasets[name]
+        except KeyError:
+            raise ConfigError(f"no spec for dataset {name!r} in {SPECS_DIR}") from None
+
+    def with_codelists(self, extra: dict[str, Codelist]) -> "Specs":
+        """Add study-defined codelists (ARMCD, ARM) to the terminology."""
+        ct = self.terminology.model_copy(update={"codelists": {**self.terminology.codelists, **extra}})
+        return self.model_copy(update={"terminology": ct})
+
+
+@cache
+def load_specs(root: Path = SPECS_DIR) -> Specs:
+    datasets: dict[str, DatasetSpec] = {}
+    for folder in ("sdtm", "adam"):
+        for path in sorted((root / folder).glob("*.yaml")):
+            spec = load_model(path, DatasetSpec)
+            datasets[spec.dataset] = spec
+    terminology = load_model(root / "ct" / "sdtm-ct.yaml", Terminology)
+    specs = Specs(datasets=datasets, terminology=terminology)
+    for ds in datasets.values():
+        for var in ds.variables:
+            if var.codelist and var.codelist not in terminology.codelists and var.codelist not in STUDY_CODELISTS:
+                raise ConfigError(f"specs: {ds.dataset}.{var.name} names unknown codelist {var.codelist!r}")
+    return specs
+
+
+# Codelists whose terms come from the study configuration, not from CDISC CT.
+STUDY_CODELISTS = ("ARMCD", "ARM")
+
+
+ColumnKind = Literal["text", "date", "fulldate", "time", "number", "integer", "checkbox", "yesno", "code"]
+
+
+class RawFormSpec(_Strict):
+    label: str
+    visit_based: bool
+    one_row_per_subject: bool = False
+    columns: dict[str, ColumnKind]
+
+
+class RawLayout(_Strict):
+    """The reference layout of the site export: forms, their columns and column kinds."""
+
+    common: tuple[str, ...]
+    forms: dict[str, RawFormSpec]
+
+    def columns(self, form: str) -> list[str]:
+        return [*self.common, *self.forms[form].columns]
+
+
+@cache
+def load_raw_layout(root: Path = SPECS_DIR) -> RawLayout:
+    return load_model(root / "raw-forms.yaml", RawLayout)
