@@ -1,0 +1,45 @@
+"""The non-ASCII policy: XPT v5 holds ASCII only, so other text is escaped or refused.
+
+"escape" replaces each non-ASCII character by \\uXXXX (lossless, reversible, visible) and
+reports a warning per cell; "error" reports an error per cell. Never silent.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sdtm_lupus.findings import Finding
+
+PROVENANCE = ("_file", "_row")
+
+
+def escape_non_ascii(text: str) -> str:
+    return "".join(c if ord(c) < 128 else (f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}")
+                   for c in text)
+
+
+def apply_ascii_policy(name: str, df: pd.DataFrame, policy: str) -> tuple[pd.DataFrame, list[Finding]]:
+    findings: list[Finding] = []
+    out = df
+    for col in df.columns:
+        if col in PROVENANCE or df[col].dtype != object:
+            continue
+        values = df[col]
+        bad = values.map(lambda v: isinstance(v, str) and not v.isascii())
+        if not bad.any():
+            continue
+        for idx in bad[bad].index:
+            value = values.at[idx]
+            escaped = escape_non_ascii(value)
+            findings.append(Finding(
+                rule="XPT-NON-ASCII", severity="warning" if policy == "escape" else "error",
+                dataset=name, variable=col, usubjid=df.at[idx, "USUBJID"] if "USUBJID" in df else None,
+                file=df.at[idx, "_file"] if "_file" in df else None,
+                row=int(df.at[idx, "_row"]) if "_row" in df else None, value=value,
+                message=(f"non-ASCII text {value!r} written to XPT as {escaped!r}" if policy == "escape"
+                         else f"non-ASCII text {value!r} cannot be written to XPT v5 (policy: error)")))
+        if policy == "escape":
+            if out is df:
+                out = df.copy()
+            out.loc[bad, col] = values[bad].map(escape_non_ascii)
+    return out, findings

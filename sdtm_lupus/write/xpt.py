@@ -1,0 +1,445 @@
+"""SAS XPORT v5 write layer: strict checks, metadata steps, deterministic bytes.
+
+Built like R's xportr: small metadata steps (type -> length -> label -> order ->
+format -> write) and strict checks that refuse to write. pyreadstat is used as a
+byte writer only; every XPT v5 limit is enforced here, because pyreadstat
+silently cuts labels, accepts over-long and non-ASCII values and stamps the
+wall clock into the header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+
+MAX_NAME_CHARS = 8
+MAX_LABEL_CHARS = 40
+MAX_CHAR_BYTES = 200
+CELL_PROBLEMS_PER_RULE = 50  # per variable and rule; one summary problem reports the rest
+
+# Numbers readstat can write as IBM floats: smaller magnitudes become 0, and from
+# 2**249 up (below the true IBM maximum of ~7.2e75) its writer saturates to a value
+# that reads back as infinity.
+IBM_MIN_MAGNITUDE = 16.0**-65
+IBM_MAX_MAGNITUDE_EXCLUSIVE = 2.0**249
+
+SAS_EPOCH_DATE = dt.date(1960, 1, 1)
+SAS_EPOCH_DATETIME = dt.datetime(1960, 1, 1)
+
+DATE_FORMATS = {"DATE", "YYMMDD", "E8601DA", "MMDDYY", "DDMMYY"}
+DATETIME_FORMATS = {"DATETIME", "E8601DT"}
+TIME_FORMATS = {"TIME", "E8601TM"}
+
+NAME_PATTERN = re.compile(r"[A-Z_][A-Z0-9_]*")
+# SAS format: optional $, a name not ending in a digit, width, ".", decimals.
+FORMAT_PATTERN = re.compile(r"(\$?(?:[A-Z_][A-Z0-9_]*?)?)(\d*)\.(\d*)")
+STAMP_PATTERN = re.compile(rb"\d\d[A-Z]{3}\d\d:\d\d:\d\d:\d\d")
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+RECORD = 80
+LIBRARY_HEADER = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"
+MEMBER_HEADER = b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
+DSCRPTR_HEADER = b"HEADER RECORD*******DSCRPTR HEADER RECORD!!!!!!!"
+NAMESTR_HEADER = b"HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!"
+# Byte ranges of the ddMMMyy:hh:mm:ss stamps (single-member file, XPORT v5 spec):
+# record 1 cols 65-80 library created, record 2 cols 1-16 library modified,
+# record 5 cols 65-80 member created, record 6 cols 1-16 member modified.
+STAMP_OFFSETS = (1 * RECORD + 64, 2 * RECORD, 5 * RECORD + 64, 6 * RECORD)
+STAMP_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class XptVariable:
+    name: str
+    label: str
+    type: str  # "Char" or "Num"
+    format: str | None = None  # e.g. "DATE9." for numeric SAS dates
+
+
+@dataclass(frozen=True)
+class XptDataset:
+    name: str
+    label: str
+    variables: tuple[XptVariable, ...]  # order = output order
+
+
+@dataclass
+class XptProblem:
+    """One reason a dataset cannot be written as-is."""
+
+    dataset: str
+    variable: str | None
+    row: int | None  # 0-based position in the frame; None for metadata problems
+    rule: str
+    message: str
+
+
+class XptError(Exception):
+    def __init__(self, problems: list[XptProblem]):
+        self.problems = problems
+        shown = "; ".join(p.message for p in problems[:5])
+        more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(f"{len(problems)} XPT problem(s): {shown}{more}")
+
+
+# ---------------------------------------------------------------- dates
+
+
+def date_to_sas_date(d: dt.date | None) -> float:
+    """Days since 1960-01-01 (NaN for missing)."""
+    if _is_missing(d):
+        return math.nan
+    if isinstance(d, dt.datetime):
+        d = d.date()
+    return float((d - SAS_EPOCH_DATE).days)
+
+
+def sas_date_to_date(x: float | None) -> dt.date | None:
+    if _is_missing(x):
+        return None
+    return SAS_EPOCH_DATE + dt.timedelta(days=int(x))
+
+
+def datetime_to_sas_datetime(value: dt.datetime | dt.date | None) -> float:
+    """Seconds since 1960-01-01T00:00:00 (NaN for missing)."""
+    if _is_missing(value):
+        return math.nan
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time())
+    return (value - SAS_EPOCH_DATETIME) / dt.timedelta(seconds=1)
+
+
+def _time_to_sas_time(t: dt.time) -> float:
+    return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
+
+
+def _format_kind(fmt: str | None) -> str | None:
+    """'date', 'datetime', 'time' or None, from the format name."""
+    match = FORMAT_PATTERN.fullmatch(fmt or "")
+    name = match.group(1) if match else ""
+    if name in DATE_FORMATS:
+        return "date"
+    if name in DATETIME_FORMATS:
+        return "datetime"
+    if name in TIME_FORMATS:
+        return "time"
+    return None
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _is_missing(value) -> bool:
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def _shown(value, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_name(name: str, what: str) -> list[tuple[str, str]]:
+    if len(name) > MAX_NAME_CHARS:
+        return [("XPT-NAME-LENGTH", f"{what} name {name!r} has {len(name)} characters, XPT v5 allows {MAX_NAME_CHARS}")]
+    if not NAME_PATTERN.fullmatch(name):
+        return [("XPT-NAME-INVALID", f"{what} name {name!r} must be uppercase letters, digits or _, not starting with a digit")]
+    return []
+
+
+def _check_label(label: str, what: str) -> list[tuple[str, str]]:
+    found = []
+    if len(label) > MAX_LABEL_CHARS:
+        found.append(("XPT-LABEL-LENGTH", f"{what} label {label!r} has {len(label)} characters, XPT v5 allows {MAX_LABEL_CHARS}"))
+    if not label.isascii():
+        found.append(("XPT-NON-ASCII", f"{what} label {label!r} has non-ASCII characters"))
+    return found
+
+
+def _check_format(var: XptVariable) -> list[tuple[str, str]]:
+    if var.format is None:
+        return []
+    match = FORMAT_PATTERN.fullmatch(var.format)
+    if not match or not (match.group(1) or match.group(2)) or len(match.group(1)) > MAX_NAME_CHARS:
+        return [("XPT-FORMAT", f"format {var.format!r} of {var.name} is not a SAS format like DATE9. or 8.2")]
+    if (var.type == "Char") != match.group(1).startswith("$"):
+        return [("XPT-FORMAT", f"format {var.format!r} does not suit {var.type} variable {var.name}")]
+    return []
+
+
+def _metadata_problems(dataset: XptDataset) -> list[XptProblem]:
+    found = [(None, rule, msg) for rule, msg in _check_name(dataset.name, "dataset")]
+    found += [(None, rule, msg) for rule, msg in _check_label(dataset.label, f"dataset {dataset.name}")]
+    seen = set()
+    for var in dataset.variables:
+        checks = _check_name(var.name, "variable") + _check_label(var.label, f"variable {var.name}")
+        if var.type not in ("Char", "Num"):
+            checks.append(("XPT-TYPE", f"variable {var.name} has type {var.type!r}, expected 'Char' or 'Num'"))
+        else:
+            checks += _check_format(var)
+        if var.name in seen:
+            checks.append(("XPT-DUPLICATE-VAR", f"variable {var.name} is listed twice in the dataset metadata"))
+        seen.add(var.name)
+        found += [(var.name, rule, msg) for rule, msg in checks]
+    return [XptProblem(dataset.name, var, None, rule, msg) for var, rule, msg in found]
+
+
+def _column_problems(df: pd.DataFrame, dataset: XptDataset) -> list[XptProblem]:
+    columns = [str(c) for c in df.columns]
+    wanted = [v.name for v in dataset.variables]
+    found = [
+        XptProblem(dataset.name, name, None, "XPT-MISSING-VAR", f"variable {name} is in the metadata but not in the data")
+        for name in wanted if name not in columns
+    ]
+    found += [
+        XptProblem(dataset.name, name, None, "XPT-EXTRA-VAR", f"column {name} is in the data but not in the metadata")
+        for name in columns if name not in wanted
+    ]
+    found += [
+        XptProblem(dataset.name, name, None, "XPT-DUPLICATE-VAR", f"column {name} appears more than once in the data")
+        for name in sorted({c for c in columns if columns.count(c) > 1})
+    ]
+    return found
+
+
+def _char_cell_problem(value, var: XptVariable) -> tuple[str, str] | None:
+    if not isinstance(value, str):
+        if _is_missing(value):
+            return None
+        return "XPT-TYPE", f"{var.name} is Char but holds {_shown(value)} ({type(value).__name__})"
+    text = value.rstrip(" ")
+    if not text.isascii():
+        return "XPT-NON-ASCII", f"{var.name} value {_shown(text)} has non-ASCII characters"
+    if len(text) > MAX_CHAR_BYTES:  # ASCII: characters == bytes
+        return "XPT-CHAR-200", f"{var.name} value {_shown(text)} is {len(text)} bytes, XPT v5 allows {MAX_CHAR_BYTES}"
+    return None
+
+
+def _num_cell_problem(value, var: XptVariable) -> tuple[str, str] | None:
+    if _is_missing(value):
+        return None
+    kind = _format_kind(var.format)
+    if isinstance(value, (bool, np.bool_)):
+        return "XPT-TYPE", f"{var.name} is Num but holds the boolean {value}"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return _range_problem(float(value), var)
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, dt.date):  # includes datetime and pd.Timestamp
+        if kind not in ("date", "datetime"):
+            return "XPT-TYPE", f"{var.name} holds the date {value} but its format {var.format} is not a date or datetime format"
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is not None:
+                return "XPT-TYPE", f"{var.name} holds the time-zone-aware {value}; SAS datetimes have no zone"
+            if kind == "date" and value.time() != dt.time():
+                return "XPT-TYPE", f"{var.name} holds {value} with a time of day, but {var.format} keeps only the date"
+        return None
+    if isinstance(value, dt.time):
+        if kind != "time":
+            return "XPT-TYPE", f"{var.name} holds the time {value} but its format {var.format} is not a time format"
+        return None
+    return "XPT-TYPE", f"{var.name} is Num but holds {_shown(value)} ({type(value).__name__})"
+
+
+def _range_problem(x: float, var: XptVariable) -> tuple[str, str] | None:
+    size = abs(x)
+    if size >= IBM_MAX_MAGNITUDE_EXCLUSIVE or (0 < size < IBM_MIN_MAGNITUDE) or math.isinf(x):
+        return "XPT-NUM-RANGE", f"{var.name} value {x!r} cannot be stored as an XPT (IBM) number"
+    return None
+
+
+def _cell_problems(series: pd.Series, var: XptVariable) -> list[tuple[int, str, str]]:
+    """(row, rule, message) for every bad cell of one column."""
+    if var.type == "Num" and (pd.api.types.is_integer_dtype(series) or pd.api.types.is_float_dtype(series)):
+        values = series.to_numpy(dtype=float, na_value=np.nan)  # fast path: only the range can be wrong
+        sizes = np.abs(values)
+        bad = np.isinf(values) | (sizes >= IBM_MAX_MAGNITUDE_EXCLUSIVE) | ((sizes > 0) & (sizes < IBM_MIN_MAGNITUDE))
+        return [(int(i), *_range_problem(float(values[i]), var)) for i in np.flatnonzero(bad)]
+    check = _char_cell_problem if var.type == "Char" else _num_cell_problem
+    return [(i, *problem) for i, value in enumerate(series.tolist()) if (problem := check(value, var))]
+
+
+def _capped(dataset: str, var: str, cells: list[tuple[int, str, str]]) -> list[XptProblem]:
+    out, counts = [], {}
+    for row, rule, message in cells:
+        counts[rule] = counts.get(rule, 0) + 1
+        if counts[rule] <= CELL_PROBLEMS_PER_RULE:
+            out.append(XptProblem(dataset, var, row, rule, f"row {row}: {message}"))
+    for rule, count in counts.items():
+        if count > CELL_PROBLEMS_PER_RULE:
+            out.append(XptProblem(dataset, var, None, rule,
+                                  f"{count} values of {var} break {rule}; only the first {CELL_PROBLEMS_PER_RULE} are listed"))
+    return out
+
+
+def check_xpt(df: pd.DataFrame, dataset: XptDataset) -> list[XptProblem]:
+    """Every reason `df` cannot be written as `dataset`; writes nothing."""
+    problems = _metadata_problems(dataset) + _column_problems(df, dataset)
+    columns = [str(c) for c in df.columns]
+    for var in dataset.variables:
+        if var.type in ("Char", "Num") and columns.count(var.name) == 1:
+            series = df.iloc[:, columns.index(var.name)]
+            problems += _capped(dataset.name, var.name, _cell_problems(series, var))
+    # Readers cannot tell an all-blank last observation from the blank padding
+    # that ends the file, so pyreadstat drops it (only possible when all are Char).
+    if len(df) and all(v.type == "Char" for v in dataset.variables) and not problems:
+        last = df.iloc[-1]
+        if all(_is_missing(last[v.name]) or str(last[v.name]).strip(" ") == "" for v in dataset.variables):
+            problems.append(XptProblem(dataset.name, None, len(df) - 1, "XPT-BLANK-LAST-ROW",
+                                       "the last row is entirely blank; XPT readers would drop it as padding"))
+    return problems
+
+
+# ---------------------------------------------------------------- metadata steps
+
+
+def _num_value(value, kind: str | None) -> float:
+    if _is_missing(value):
+        return math.nan
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, dt.date):
+        return date_to_sas_date(value) if kind == "date" else datetime_to_sas_datetime(value)
+    if isinstance(value, dt.time):
+        return _time_to_sas_time(value)
+    return float(value)
+
+
+def _num_column(series: pd.Series, var: XptVariable) -> pd.Series:
+    kind = _format_kind(var.format)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        unit = pd.Timedelta(days=1) if kind == "date" else pd.Timedelta(seconds=1)
+        return ((series - pd.Timestamp(SAS_EPOCH_DATETIME)) / unit).astype("float64")
+    if pd.api.types.is_integer_dtype(series) or pd.api.types.is_float_dtype(series):
+        return pd.Series(series.to_numpy(dtype=float, na_value=np.nan), index=series.index)
+    return pd.Series([_num_value(v, kind) for v in series.tolist()], index=series.index, dtype="float64")
+
+
+def _char_column(series: pd.Series) -> pd.Series:
+    # Trailing blanks are padding in SAS, not data: strip them so the storage
+    # length is the longest meaningful value.
+    values = ["" if _is_missing(v) else str(v).rstrip(" ") for v in series.tolist()]
+    return pd.Series(values, index=series.index, dtype=object)
+
+
+def prepare_xpt_frame(df: pd.DataFrame, dataset: XptDataset) -> pd.DataFrame:
+    """Order columns as in `dataset`; Char missing -> ""; Num -> float64 with
+    dates/datetimes/times as SAS day/second numbers and missing as NaN."""
+    columns = {
+        var.name: _char_column(df[var.name]) if var.type == "Char" else _num_column(df[var.name], var)
+        for var in dataset.variables
+    }
+    return pd.DataFrame(columns).reset_index(drop=True)
+
+
+def char_lengths(frame: pd.DataFrame, dataset: XptDataset) -> dict[str, int]:
+    """Storage width per Char variable of a prepared frame: longest value in bytes, min 1."""
+    return {
+        var.name: max([1, *(len(v.encode("ascii")) for v in frame[var.name])])
+        for var in dataset.variables if var.type == "Char"
+    }
+
+
+# ---------------------------------------------------------------- bytes
+
+
+def sas_stamp(moment: dt.datetime) -> bytes:
+    """ddMMMyy:hh:mm:ss, English months whatever the locale."""
+    return (f"{moment.day:02d}{MONTHS[moment.month - 1]}{moment.year % 100:02d}:"
+            f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}").encode("ascii")
+
+
+# pyreadstat stamps the wall clock; a fixed stamp makes reruns byte-identical
+# (the SAS epoch, so nobody mistakes it for a real creation time).
+DEFAULT_CREATED = dt.datetime(1960, 1, 1)
+
+
+def _expect_layout(data: bytes) -> None:
+    layout = {0: LIBRARY_HEADER, 3: MEMBER_HEADER, 4: DSCRPTR_HEADER, 7: NAMESTR_HEADER}
+    for record, header in layout.items():
+        if data[record * RECORD: record * RECORD + len(header)] != header:
+            raise RuntimeError(f"unexpected XPT layout from pyreadstat: record {record} is not {header!r}")
+    for offset in STAMP_OFFSETS:
+        if not STAMP_PATTERN.fullmatch(data[offset: offset + STAMP_LENGTH]):
+            raise RuntimeError(f"unexpected XPT layout from pyreadstat: no date stamp at byte {offset}")
+
+
+def _stamp_header(data: bytearray, created: dt.datetime) -> None:
+    _expect_layout(data)
+    stamp = sas_stamp(created)
+    for offset in STAMP_OFFSETS:
+        data[offset: offset + STAMP_LENGTH] = stamp
+
+
+def namestr_lengths(data: bytes) -> dict[str, int]:
+    """Variable name -> storage length, parsed from the NAMESTR records."""
+    namestr_size = int(data[3 * RECORD + 74: 3 * RECORD + 78])  # 140 (136 on VAX/VMS)
+    count = int(data[7 * RECORD + 54: 7 * RECORD + 58])
+    start = 8 * RECORD
+    lengths = {}
+    for i in range(count):
+        record = data[start + i * namestr_size: start + (i + 1) * namestr_size]
+        lengths[record[8:16].decode("ascii").rstrip()] = int.from_bytes(record[4:6], "big")
+    return lengths
+
+
+def _verify_lengths(data: bytes, frame: pd.DataFrame, dataset: XptDataset) -> None:
+    expected = {var.name: 8 for var in dataset.variables if var.type == "Num"} | char_lengths(frame, dataset)
+    written = namestr_lengths(data)
+    if written != expected:
+        raise RuntimeError(f"pyreadstat wrote storage lengths {written}, expected {expected}")
+
+
+def write_xpt(df: pd.DataFrame, path, dataset: XptDataset, *, created: dt.datetime | None = None) -> None:
+    """Write `df` as an XPT v5 file via path + ".tmp" and os.replace.
+
+    Raises XptError (nothing written) if any check fails, RuntimeError if
+    pyreadstat's bytes are not laid out as expected (header stamps, lengths).
+    """
+    problems = check_xpt(df, dataset)
+    if problems:
+        raise XptError(problems)
+    frame = prepare_xpt_frame(df, dataset)
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        pyreadstat.write_xport(
+            frame, os.fspath(tmp), file_format_version=5, table_name=dataset.name,
+            file_label=dataset.label, column_labels=[v.label for v in dataset.variables],
+            variable_format={v.name: v.format for v in dataset.variables if v.format},
+        )
+        data = bytearray(tmp.read_bytes())
+        _stamp_header(data, created or DEFAULT_CREATED)
+        _verify_lengths(data, frame, dataset)
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def read_xpt(path) -> tuple[pd.DataFrame, dict]:
+    """pyreadstat.read_xport plus the metadata needed to write the file again."""
+    df, meta = pyreadstat.read_xport(os.fspath(path))
+    formats = {
+        name: fmt if "." in fmt else fmt + "."  # pyreadstat reports "DATE9" but "8.2"
+        for name, fmt in meta.original_variable_types.items() if fmt
+    }
+    return df, {
+        "name": meta.table_name,
+        "label": meta.file_label or "",
+        "labels": {name: label or "" for name, label in zip(meta.column_names, meta.column_labels)},
+        "lengths": dict(meta.variable_storage_width),
+        "formats": formats,
+        "types": {name: "Char" if t == "string" else "Num" for name, t in meta.readstat_variable_types.items()},
+    }
