@@ -129,3 +129,24 @@ class RawLayout(_Strict):
 @cache
 def load_raw_layout(root: Path = SPECS_DIR) -> RawLayout:
     return load_model(root / "raw-forms.yaml", RawLayout)
+
+
+PROVENANCE = ("_file", "_row")
+
+
+def conform_to_spec(df: "pd.DataFrame", spec: DatasetSpec) -> "pd.DataFrame":
+    """Spec column order and types (Char: str/None, Num: float64), provenance kept last."""
+    import pandas as pd
+
+    out = {}
+    for var in spec.variables:
+        col = df[var.name] if var.name in df else pd.Series(None, index=df.index, dtype=object)
+        if var.type == "Num":
+            out[var.name] = pd.to_numeric(col, errors="coerce").astype("float64")
+        else:
+            text = col.astype(object)
+            out[var.name] = text.where(text.notna() & text.ne(""), None)
+    for name in PROVENANCE:
+        if name in df:
+            out[name] = df[name]
+    return pd.DataFrame(out, index=df.index)

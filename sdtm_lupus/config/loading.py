@@ -42,12 +42,16 @@ def read_yaml(path: Path) -> object:
         raise ConfigError(f"{path}:{where}: invalid YAML: {problem}") from None
 
 
-def load_model(path: Path, model: type[M], **context: object) -> M:
+def load_model(path: Path, model: type[M]) -> M:
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+    return validate_model(data, model, path)
+
+
+def validate_model(data: dict, model: type[M], path: Path) -> M:
     try:
-        return model.model_validate(data, context={"path": Path(path), **context})
+        return model.model_validate(data)
     except ValidationError as exc:
         lines = [f"{path}: {len(exc.errors())} problem(s):"]
         for err in exc.errors():

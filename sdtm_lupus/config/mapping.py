@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sdtm_lupus.config.loading import load_model
+from sdtm_lupus.config.loading import ConfigError, read_yaml, validate_model
 
 COMMON_COLUMNS = ("STUDYID", "SITEID", "SUBJID", "FOLDER")
 
@@ -88,6 +88,30 @@ class Mapping(_Strict):
         return self.values.get(f"{form}.{column}") or self.values.get(f"{form}.*")
 
 
+def _merge(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _resolved(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """The mapping's data with `extends: other.yaml` merged under it (keys of this file win)."""
+    path = Path(path).resolve()
+    if path in seen:
+        raise ConfigError(f"{path}: 'extends' loops back to itself")
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends: expected a file name")
+    return _merge(_resolved(path.parent / parent, (*seen, path)), data)
+
+
 def load_mapping(path: Path) -> Mapping:
-    mapping = load_model(Path(path), Mapping)
+    """Load a mapping file; `extends: base.yaml` reuses another layout and changes only some keys."""
+    mapping = validate_model(_resolved(Path(path)), Mapping, Path(path))
     return mapping.model_copy(update={"source": Path(path).resolve()})

@@ -1,0 +1,183 @@
+"""The library face: convert(), validate_output(), simulate_export(). The CLI is a thin wrapper."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from sdtm_lupus import __version__
+from sdtm_lupus.config.loading import ConfigError
+from sdtm_lupus.config.mapping import Mapping, load_mapping
+from sdtm_lupus.config.study import Study, load_study
+from sdtm_lupus.findings import Finding, InputError, errors
+from sdtm_lupus.specs import Codelist, Specs, load_specs
+
+Progress = Callable[[str], None]
+EXIT_OK, EXIT_VALIDATION, EXIT_INPUT = 0, 1, 2
+SDTM_STANDARD = "SDTMIG 3.4"
+
+
+@dataclass
+class ConvertResult:
+    exit_code: int                   # EXIT_OK or EXIT_VALIDATION (bad input raises InputError)
+    out_dir: Path                    # where outputs (or, on a failed gate, the reports) were written
+    transport: str
+    datasets: dict[str, int]         # dataset -> records
+    findings: list[Finding]
+    report: dict                     # validation.json content
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def log(self) -> dict:
+        return {"tool": "sdtm-lupus", "version": __version__, "exit_code": self.exit_code,
+                "out_dir": str(self.out_dir), "transport": self.transport, "datasets": self.datasets,
+                "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+                "findings": [f.to_dict() for f in self.findings], "gate": self.report.get("gate")}
+
+
+def study_specs(study: Study) -> Specs:
+    """Specs with the study-defined codelists (ARMCD, ARM) filled from the configuration."""
+    arms = {
+        "ARMCD": Codelist(name="Arm Code", extensible=False, terms={a.armcd: None for a in study.arms}),
+        "ARM": Codelist(name="Arm", extensible=False, terms={a.arm: None for a in study.arms}),
+    }
+    return load_specs().with_codelists(arms)
+
+
+def load_configuration(study_path: Path, mapping_path: Path | None) -> tuple[Study, Mapping]:
+    study = load_study(study_path)
+    mapping = load_mapping(mapping_path or study.mapping_path())
+    missing = [f for f in study.forms if f not in mapping.forms]
+    if missing:
+        raise ConfigError(f"{mapping.source}: forms {missing} of study {study.studyid} have no entry under 'forms'")
+    return study, mapping
+
+
+def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Path | None = None,
+            fail_on: str = "error", progress: Progress = lambda _: None) -> ConvertResult:
+    """Read -> map -> validate -> write. Raises InputError (bad input) or ConfigError (bad configuration)."""
+    from sdtm_lupus.readers.export import detect_transport, read_export
+    from sdtm_lupus.sdtm import map_sdtm
+    from sdtm_lupus.sdtm.context import MapContext
+    from sdtm_lupus.write.ascii import apply_ascii_policy
+
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = now - clock
+        clock = now
+
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    study, mapping = load_configuration(study_path, mapping_path)
+    specs = study_specs(study)
+    transport = detect_transport(raw_dir, mapping)
+    progress(f"reading {transport} export {raw_dir}")
+    forms, findings = read_export(raw_dir, mapping, study.forms)
+    lap("read")
+
+    progress(f"mapping {sum(len(f) for f in forms.values())} raw rows to SDTM")
+    ctx = MapContext(study=study, mapping=mapping, specs=specs, findings=findings)
+    datasets = map_sdtm(forms, ctx)
+    if errors(ctx.findings):
+        raise InputError(errors(ctx.findings))
+    for name in list(datasets):
+        datasets[name], more = apply_ascii_policy(name, datasets[name], study.non_ascii)
+        ctx.findings.extend(more)
+    if errors(ctx.findings):
+        raise InputError(errors(ctx.findings))
+    lap("map")
+
+    progress("validating " + ", ".join(f"{n} ({len(d)})" for n, d in datasets.items()))
+    from sdtm_lupus.validate.gate import run_gate
+
+    gate = run_gate(datasets, specs)
+    lap("validate")
+    blocking = gate.blocking(fail_on)
+    report = build_report(study, mapping, specs, raw_dir, transport, datasets, ctx.findings, gate, fail_on)
+    exit_code = EXIT_VALIDATION if blocking else EXIT_OK
+    target = rejected_dir(out_dir) if blocking else out_dir
+    progress(("gate failed: writing the validation report to " if blocking else "writing ") + str(target))
+    write_run(target, datasets if not blocking else {}, specs, report)
+    lap("write")
+    return ConvertResult(exit_code, target, transport, {n: len(d) for n, d in datasets.items()},
+                         ctx.findings, report, timings)
+
+
+def rejected_dir(out_dir: Path) -> Path:
+    """Reports of a run whose gate failed go here, never into the output folder."""
+    return out_dir.with_name(out_dir.name + ".rejected")
+
+
+def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, report: dict) -> None:
+    from sdtm_lupus.write.atomic import atomic_output_dir
+    from sdtm_lupus.write.outputs import write_datasets
+
+    with atomic_output_dir(target) as tmp:
+        if datasets:
+            files = write_datasets(tmp / "sdtm", datasets, specs.datasets)
+            for name, file in files.items():
+                report["datasets"][name]["file"] = f"sdtm/{file}"
+        (tmp / "validation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                                             encoding="utf-8")
+
+
+def _input_files(raw_dir: Path) -> list[dict]:
+    files = []
+    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        files.append({"path": path.relative_to(raw_dir).as_posix(), "bytes": len(data),
+                      "sha256": hashlib.sha256(data).hexdigest()})
+    return files
+
+
+def build_report(study: Study, mapping: Mapping, specs: Specs, raw_dir: Path, transport: str,
+                 datasets: dict[str, pd.DataFrame], findings: list[Finding], gate, fail_on: str) -> dict:
+    """validation.json: deterministic (no wall-clock time, no absolute paths)."""
+    blocking = gate.blocking(fail_on)
+    return {
+        "tool": {"name": "sdtm-lupus", "version": __version__},
+        "study": study.studyid,
+        "standards": {"sdtm": SDTM_STANDARD, "ct": f"{specs.terminology.package} {specs.terminology.version}"},
+        "mapping": mapping.name,
+        "input": {"transport": transport, "files": _input_files(raw_dir)},
+        "status": "failed" if blocking else "passed",
+        "fail_on": fail_on,
+        "datasets": {name: {"records": len(df), "label": specs.dataset(name).label}
+                     for name, df in sorted(datasets.items())},
+        "gate": gate.to_dict(),
+        "findings": [f.to_dict() for f in findings],
+    }
+
+
+def validate_output(out_dir: Path, study_path: Path | None = None, *, fail_on: str = "error",
+                    progress: Progress = lambda _: None) -> tuple[int, dict]:
+    """Re-validate the XPT files of an output folder without converting."""
+    from sdtm_lupus.specs import conform_to_spec
+    from sdtm_lupus.validate.gate import run_gate
+    from sdtm_lupus.write.xpt import read_xpt
+
+    folder = Path(out_dir) / "sdtm"
+    files = sorted(folder.glob("*.xpt")) if folder.is_dir() else []
+    if not files:
+        raise InputError(f"{out_dir}: no sdtm/*.xpt files to validate")
+    specs = study_specs(load_study(study_path)) if study_path else load_specs()
+    datasets = {}
+    for path in files:
+        try:
+            df, meta = read_xpt(path)
+        except Exception as exc:  # pyreadstat raises its own error types
+            raise InputError(f"{path}: not a readable XPT file ({exc})") from None
+        name = meta["name"]
+        datasets[name] = conform_to_spec(df, specs.dataset(name)) if name in specs.datasets else df
+    progress("validating " + ", ".join(f"{n} ({len(d)})" for n, d in datasets.items()))
+    gate = run_gate(datasets, specs)
+    result = {"status": "failed" if gate.blocking(fail_on) else "passed", "gate": gate.to_dict()}
+    return (EXIT_VALIDATION if gate.blocking(fail_on) else EXIT_OK), result

@@ -1,0 +1,124 @@
+"""sdtm-lupus command line: thin wrappers over sdtm_lupus.api.
+
+Exit codes: 0 success; 1 validation failed (nothing written); 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from sdtm_lupus import __version__
+
+EXIT_CODES_HELP = "Exit codes: 0 success; 1 validation failed (nothing written); 2 bad input or usage."
+MAX_SHOWN = 20
+
+
+def _echo_err(quiet: bool):
+    return (lambda _msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+
+
+def _fail_input(exc: Exception, log_json: Path | None) -> None:
+    """Bad input or configuration: a plain message, exit 2, never a traceback."""
+    from sdtm_lupus.findings import InputError
+
+    findings = exc.findings if isinstance(exc, InputError) else []
+    if findings:
+        lines = [f.text() for f in findings[:MAX_SHOWN]]
+        if len(findings) > MAX_SHOWN:
+            lines.append(f"... and {len(findings) - MAX_SHOWN} more (see --log-json)")
+        message = f"bad input: {len(findings)} problem(s); nothing was written\n" + "\n".join(lines)
+    else:
+        message = f"{exc}\nnothing was written"
+    if log_json:
+        _write_log(log_json, {"tool": "sdtm-lupus", "version": __version__, "exit_code": 2,
+                              "error": str(exc), "findings": [f.to_dict() for f in findings]})
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+def _write_log(path: Path, payload: dict) -> None:
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def common_options(func):
+    func = click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")(func)
+    func = click.option("--log-json", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Write a machine-readable run log (JSON) to this file.")(func)
+    func = click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
+                        help="Lowest severity of a failed expectation that stops the write.")(func)
+    return func
+
+
+@click.group(help=f"Convert lupus trial site exports to validated CDISC SDTM/ADaM XPT v5.\n\n{EXIT_CODES_HELP}",
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sdtm-lupus")
+def main() -> None:
+    pass
+
+
+@main.command(help=f"""Convert the raw export in RAW_DIR (form CSV folder or ODM export.xml)
+into SDTM XPT v5 files under OUT_DIR/sdtm, with OUT_DIR/validation.json.
+
+The output folder is replaced only when everything succeeded. When the validation gate
+fails, nothing is written to OUT_DIR and the report goes to OUT_DIR.rejected/.
+
+{EXIT_CODES_HELP}""")
+@click.argument("raw_dir", type=click.Path(path_type=Path))
+@click.option("--study", "study_path", required=True, type=click.Path(path_type=Path),
+              help="Study configuration (studies/*.yaml).")
+@click.option("--mapping", "mapping_path", type=click.Path(path_type=Path),
+              help="Mapping file of the site layout (default: the one the study names).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder.")
+@common_options
+def convert(raw_dir, study_path, mapping_path, out_dir, quiet, log_json, fail_on):
+    from sdtm_lupus import api
+    from sdtm_lupus.config.loading import ConfigError
+    from sdtm_lupus.findings import InputError
+
+    say = _echo_err(quiet)
+    try:
+        result = api.convert(raw_dir, study_path, out_dir, mapping_path=mapping_path, fail_on=fail_on, progress=say)
+    except (InputError, ConfigError) as exc:
+        _fail_input(exc, log_json)
+    if log_json:
+        _write_log(log_json, result.log())
+    gate = result.report["gate"]["summary"]
+    counts = ", ".join(f"{n} {c}" for n, c in result.datasets.items())
+    if result.exit_code:
+        click.echo(f"validation failed: {gate['failed']} expectation(s) failed; nothing written. "
+                   f"Report: {result.out_dir / 'validation.json'}", err=True)
+        for item in result.report["gate"]["expectations"]:
+            if item["status"] == "failed":
+                click.echo(f"  {item['severity'].upper()} [{item['id']}] {item['message']} "
+                           f"({item['unexpected_count']} record(s))", err=True)
+        sys.exit(1)
+    say(f"wrote {counts} to {result.out_dir} "
+        f"({len(result.findings)} finding(s); {gate['failed']} expectation(s) failed below --fail-on)")
+
+
+@main.command(help=f"""Re-validate the XPT files of an existing output folder (OUT_DIR/sdtm/*.xpt)
+without converting. Prints the gate result as JSON on stdout.
+
+{EXIT_CODES_HELP}""")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--study", "study_path", type=click.Path(path_type=Path),
+              help="Study configuration, for the study's arm codelists.")
+@common_options
+def validate(out_dir, study_path, quiet, log_json, fail_on):
+    from sdtm_lupus import api
+    from sdtm_lupus.config.loading import ConfigError
+    from sdtm_lupus.findings import InputError
+
+    try:
+        code, result = api.validate_output(out_dir, study_path, fail_on=fail_on, progress=_echo_err(quiet))
+    except (InputError, ConfigError) as exc:
+        _fail_input(exc, log_json)
+    if log_json:
+        _write_log(log_json, result)
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    sys.exit(code)

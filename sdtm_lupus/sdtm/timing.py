@@ -1,0 +1,53 @@
+"""Shared timing derivations: --DY, EPOCH, --SEQ. Pure functions on Series/DataFrames."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+
+from sdtm_lupus.config.study import Study
+
+
+def _dates(iso: pd.Series) -> pd.Series:
+    """Complete ISO dates/datetimes -> datetime64 days; partial or missing -> NaT."""
+    text = iso.astype(object).where(iso.notna(), None)
+    full = text.map(lambda v: v[:10] if isinstance(v, str) and len(v) >= 10 else None)
+    return pd.to_datetime(full, format="%Y-%m-%d", errors="coerce")
+
+
+def derive_study_day(dtc: pd.Series, rfstdtc: pd.Series) -> pd.Series:
+    """SDTM study day: date - RFSTDTC + 1 on or after RFSTDTC, date - RFSTDTC before (no day 0)."""
+    diff = (_dates(dtc) - _dates(rfstdtc)).dt.days
+    return diff.where(diff < 0, diff + 1).astype("float64")
+
+
+def derive_epoch(dtc: pd.Series, first_dose: pd.Series, last_dose: pd.Series, study: Study) -> pd.Series:
+    """EPOCH from the record date against the subject's first and last dose dates.
+
+    Before the first dose: the first epoch of the study; after the last dose plus the
+    follow-up offset: the follow-up epoch; otherwise the treatment epoch. A subject
+    never dosed stays in the first epoch. Partial or missing dates get no EPOCH.
+    """
+    when, first, last = _dates(dtc), _dates(first_dose), _dates(last_dose)
+    pre = study.epochs[0].epoch
+    follow = next((e for e in study.epochs if e.starts_days_after_last_dose is not None), None)
+    treat = next(e.epoch for e in study.epochs[1:] if e is not follow)
+    epoch = pd.Series(treat, index=dtc.index, dtype=object)
+    epoch[first.isna() | (when < first)] = pre
+    if follow is not None:
+        follow_start = last + timedelta(days=follow.starts_days_after_last_dose)
+        epoch[last.notna() & (when >= follow_start)] = follow.epoch
+    return epoch.where(when.notna(), None)
+
+
+def derive_seq(df: pd.DataFrame, order: list[str], by: str = "USUBJID") -> pd.Series:
+    """--SEQ: 1..n within `by`, in the order of `order` columns (input order kept)."""
+    ranked = df.sort_values([by, *order], kind="stable", na_position="last")
+    seq = ranked.groupby(by, sort=False).cumcount() + 1
+    return seq.reindex(df.index).astype("float64")
+
+
+def to_float(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values, errors="coerce").astype(np.float64)

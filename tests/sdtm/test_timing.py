@@ -1,0 +1,53 @@
+import pandas as pd
+import pytest
+
+from sdtm_lupus.config.study import load_study
+from sdtm_lupus.sdtm.timing import derive_epoch, derive_seq, derive_study_day
+from sdtm_lupus.sdtm.visits import VisitNumbering
+from tests.paths import STUDIES
+
+
+@pytest.fixture(scope="module")
+def study():
+    return load_study(STUDIES / "NCT04515719.yaml")
+
+
+def test_study_day_has_no_day_zero():
+    dtc = pd.Series(["2021-03-01", "2021-03-02", "2021-02-28T10:00", "2021-03", None])
+    ref = pd.Series(["2021-03-01T09:00"] * 5)
+    assert derive_study_day(dtc, ref).tolist()[:3] == [1.0, 2.0, -1.0]
+    assert derive_study_day(dtc, ref).isna().tolist()[3:] == [True, True]
+
+
+def test_epoch_by_dose_dates(study):
+    dtc = pd.Series(["2021-02-20", "2021-03-01", "2022-02-01", "2022-02-02", "2021-02"])
+    first = pd.Series(["2021-03-01T09:00"] * 5)
+    last = pd.Series(["2022-02-01T10:00"] * 5)
+    assert derive_epoch(dtc, first, last, study).tolist() == [
+        "SCREENING", "TREATMENT", "TREATMENT", "FOLLOW-UP", None]
+
+
+def test_epoch_never_dosed_is_screening(study):
+    assert derive_epoch(pd.Series(["2021-05-01"]), pd.Series([None]), pd.Series([None]), study).tolist() == [
+        "SCREENING"]
+
+
+def test_seq_orders_within_subject_and_keeps_input_order():
+    df = pd.DataFrame({"USUBJID": ["B", "A", "B", "A"], "DTC": ["2021-02", "2021-05", "2021-01", "2021-01"]})
+    seq = derive_seq(df, ["DTC"])
+    assert seq.tolist() == [2.0, 2.0, 1.0, 1.0]
+    assert df["USUBJID"].tolist() == ["B", "A", "B", "A"]
+
+
+def test_visitnum_scheduled_unscheduled_and_early_termination(study):
+    numbering = VisitNumbering(study)
+    subj = pd.Series(["S1", "S1", "S1", "S1", "S2"])
+    folder = pd.Series(["WEEK 4", "UNSCHEDULED", "UNSCHEDULED", "EARLY TERMINATION", "UNSCHEDULED"])
+    dtc = pd.Series(["2021-03-29", "2021-04-05", "2021-04-09T10:00", "2021-06-01", "2021-04-05"])
+    day = pd.Series([29.0, 36.0, 40.0, 93.0, 2.0])
+    numbering.register(subj, folder, day, dtc)
+    numbering.finish()
+    visitnum, visit = numbering.assign(subj, folder, dtc)
+    assert visitnum.tolist() == [4.0, 4.01, 4.02, 900.0, 0.01]
+    assert visit.tolist() == ["WEEK 4", "UNSCHEDULED 4.01", "UNSCHEDULED 4.02", "EARLY TERMINATION",
+                              "UNSCHEDULED 0.01"]
