@@ -55,7 +55,7 @@ def build_dm(enrol: pd.DataFrame, doses: pd.DataFrame, disp: pd.DataFrame, ctx: 
     decod = dm["USUBJID"].map(disp_by["DSDECOD_SITE"])
     rfx_start = dm["USUBJID"].map(first)
     rfx_end = dm["USUBJID"].map(last)
-    last_dose_date = rfx_end.str[:10]
+    last_dose_date = rfx_end.map(lambda v: v[:10] if isinstance(v, str) else None)
 
     dm["RFSTDTC"] = rfx_start
     dm["RFENDTC"] = dsstdtc.where(dsstdtc.notna() & rfx_start.notna(), last_dose_date)

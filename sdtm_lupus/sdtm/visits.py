@@ -27,8 +27,8 @@ class VisitNumbering:
         """Record unscheduled (usubjid, date) pairs of one form; call for every visit-based form."""
         known = {v.folder for v in self.study.visits} | {self.study.early_termination.folder}
         mask = ~folder.isin(known) & folder.notna() & dtc.notna()
-        for key, day in zip(zip(usubjid[mask], dtc[mask].str[:10]), study_day[mask]):
-            self.unscheduled.setdefault(key, day)
+        for subj, when, day in zip(usubjid[mask], dtc[mask], study_day[mask]):
+            self.unscheduled.setdefault((subj, when[:10]), day)
 
     def finish(self) -> None:
         """Number the registered unscheduled visits (deterministic: by subject, date)."""

@@ -1,0 +1,252 @@
+"""The validation gate: run the spec expectations on the datasets with Great Expectations.
+
+GE is imported inside run_gate (it costs ~2 s), so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import warnings
+from collections import defaultdict
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from sdtm_lupus.specs import DatasetSpec, Specs
+from sdtm_lupus.validate.results import MAX_EXAMPLES, Expectation, ExpectationResult, GateResult
+from sdtm_lupus.validate.suites import PROVENANCE, build_cross_expectations, build_expectations, seq_variable
+
+DATASET_NAME = re.compile(r"[A-Z][A-Z0-9]{0,7}\Z")
+VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}\Z")
+GX_KINDS = ("not_null", "in_set", "regex", "unique", "max_bytes", "gx")
+
+
+def run_gate(datasets: dict[str, pd.DataFrame], specs: Specs, *,
+             extra: Iterable[Expectation] = ()) -> GateResult:
+    expectations = [*build_expectations(specs, datasets), *build_cross_expectations(specs, datasets), *extra]
+    by_dataset: dict[str, list[Expectation]] = defaultdict(list)
+    for e in expectations:
+        by_dataset[e.dataset].append(e)
+
+    results: list[ExpectationResult] = []
+    session: _GxSession | None = None
+    for name in sorted(by_dataset):
+        exps = by_dataset[name]
+        ids = [e.id for e in exps]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"{name}: duplicate expectation ids {sorted({i for i in ids if ids.count(i) > 1})}")
+        df = datasets.get(name)
+        if df is None:
+            results += [_not_run(e, f"dataset {name} is absent") for e in exps]
+            continue
+        frame = _Frame(df, specs.datasets.get(name))
+        to_gx = []
+        for e in exps:
+            missing = [v for v in e.variables if v not in frame.columns]
+            if e.kind == "meta":
+                results.append(_meta(e, frame))
+            elif e.kind == "column_exists":
+                results.append(_column_exists(e, frame))
+            elif missing:
+                results.append(_not_run(e, f"variable {', '.join(missing)} absent"))
+            elif e.kind == "in_dm":
+                results.append(_in_dm(e, frame, datasets.get("DM")))
+            elif e.kind == "in_set" and e.params.get("value_set") is None:
+                results.append(_not_run(e, "codelist has no terms (study codelist not supplied)"))
+            elif e.kind in GX_KINDS:
+                to_gx.append(e)
+            else:
+                raise ValueError(f"{e.id}: unknown expectation kind {e.kind!r}")
+        if to_gx:
+            session = session or _GxSession()
+            results += session.validate(name, frame, to_gx)
+    results.sort(key=lambda r: (r.expectation.dataset, r.expectation.id))
+    return GateResult(results)
+
+
+# --------------------------------------------------------------------------- dataset under test
+
+class _Frame:
+    """The caller's frame plus a working copy for GE: provenance dropped, "" as null, RangeIndex,
+    helper byte-length columns. pandas copy-on-write keeps the caller's frame untouched."""
+
+    def __init__(self, df: pd.DataFrame, spec: DatasetSpec | None):
+        self.df, self.spec = df, spec
+        self.columns = [c for c in df.columns if c not in PROVENANCE]
+        work = df[self.columns]
+        for c in self.columns:
+            s = work[c]
+            if _is_text(s):
+                empty = s.eq("").to_numpy(dtype=bool, na_value=False)
+                if empty.any():
+                    work[c] = s.mask(empty)
+        work.index = pd.RangeIndex(len(work))
+        self.work = work
+        self.seq = seq_variable(spec) if spec else None
+
+    def bytes_column(self, column: str) -> str:
+        """Add (once) a Num helper column with each value's UTF-8 byte length (NaN for nulls and
+        non-strings); return its name. Encodes each distinct value once: SDTM values repeat a lot."""
+        helper = f"__bytes__{column}"
+        if helper not in self.work.columns:
+            codes, uniques = pd.factorize(self.work[column])      # nulls -> code -1
+            nbytes = [len(u.encode("utf-8")) if isinstance(u, str) else np.nan for u in uniques]
+            self.work[helper] = np.array([*nbytes, np.nan], dtype=float)[codes]
+        return helper
+
+    def examples(self, positions: Iterable[int], variables: tuple[str, ...]) -> list[dict]:
+        out = []
+        for pos in list(positions)[:MAX_EXAMPLES]:
+            row = self.df.iloc[int(pos)]
+            ex: dict[str, Any] = {}
+            for key in ("USUBJID", self.seq):
+                if key and key in self.df.columns:
+                    ex[key] = _py(row[key])
+            if len(variables) == 1:
+                ex["value"] = _py(row[variables[0]])
+            else:
+                ex["value"] = ", ".join(f"{v}={_py(row[v])}" for v in variables)
+            if "_file" in self.df.columns:
+                ex["file"] = _py(row["_file"])
+            if "_row" in self.df.columns:
+                ex["row"] = _py(row["_row"])
+            out.append(ex)
+        return out
+
+
+def _is_text(s: pd.Series) -> bool:
+    return s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+
+
+def _py(v: Any) -> Any:
+    """JSON-friendly scalar: None for nulls, plain Python types, integral floats as int."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float):
+        return None if math.isnan(v) else int(v) if v.is_integer() else v
+    return v
+
+
+def _result(e: Expectation, element_count: int, bad: list, examples: list[dict]) -> ExpectationResult:
+    return ExpectationResult(e, "failed" if bad else "passed", element_count, len(bad), examples)
+
+
+def _not_run(e: Expectation, note: str) -> ExpectationResult:
+    return ExpectationResult(e, "not run", note=note)
+
+
+# --------------------------------------------------------------------------- pandas / Python checks
+
+def _meta(e: Expectation, f: _Frame) -> ExpectationResult:
+    spec = f.spec
+    if spec is None:
+        return _not_run(e, f"no spec for dataset {e.dataset}")
+    check = e.params["check"]
+    if check == "name8":
+        bad = [] if DATASET_NAME.match(spec.dataset) else [spec.dataset]
+        return _result(e, 1, bad, [{"value": n} for n in bad])
+    if check == "varname8":
+        bad = [n for n in spec.names if not VARIABLE_NAME.match(n)]
+        return _result(e, len(spec.names), bad, [{"value": n} for n in bad[:MAX_EXAMPLES]])
+    if check == "label40":
+        labels = [(spec.dataset, spec.label), *((v.name, v.label) for v in spec.variables)]
+        bad = [(n, lab) for n, lab in labels if len(lab.encode("utf-8")) > 40]
+        return _result(e, len(labels), bad, [{"name": n, "value": lab} for n, lab in bad[:MAX_EXAMPLES]])
+    if check == "columns":
+        bad = [n for n in spec.names if n not in f.columns]
+        return _result(e, len(spec.names), bad, [{"value": n} for n in bad[:MAX_EXAMPLES]])
+    if check == "extra":
+        bad = [c for c in f.columns if c not in spec.names]
+        return _result(e, len(f.columns), bad, [{"value": c} for c in bad[:MAX_EXAMPLES]])
+    raise ValueError(f"{e.id}: unknown metadata check {check!r}")
+
+
+def _column_exists(e: Expectation, f: _Frame) -> ExpectationResult:
+    bad = [v for v in e.variables if v not in f.columns]
+    return _result(e, len(e.variables), bad, [{"value": v} for v in bad])
+
+
+def _in_dm(e: Expectation, f: _Frame, dm: pd.DataFrame | None) -> ExpectationResult:
+    if dm is None or "USUBJID" not in dm.columns:
+        return _not_run(e, "DM or DM.USUBJID is absent")
+    dm_ids = dm["USUBJID"]
+    ids = f.work["USUBJID"]
+    bad = (ids.notna() & ~ids.isin(dm_ids[dm_ids.notna() & dm_ids.ne("")])).to_numpy(dtype=bool)
+    positions = np.flatnonzero(bad)
+    r = ExpectationResult(e, "failed" if len(positions) else "passed", len(ids), len(positions))
+    r.examples = f.examples(positions[:MAX_EXAMPLES], e.variables)
+    return r
+
+
+# --------------------------------------------------------------------------- Great Expectations
+
+class _GxSession:
+    """One ephemeral GE context for the run; one dataframe asset, batch and suite per dataset."""
+
+    RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES,
+                     "return_unexpected_index_query": False}
+
+    def __init__(self) -> None:
+        import logging
+
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+        logging.getLogger("great_expectations").addHandler(logging.NullHandler())  # no lastResort stderr
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import great_expectations as gx
+            import great_expectations.expectations as gxe
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+            from great_expectations.execution_engine import pandas_execution_engine
+
+            # GE md5-hashes every batch for an informational fingerprint (~1 s per million rows); skip it.
+            pandas_execution_engine.HASH_THRESHOLD = 0
+
+            self.gx, self.gxe = gx, gxe
+            self.context = gx.get_context(mode="ephemeral")
+            self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+            self.source = self.context.data_sources.add_pandas("sdtm")
+
+    def _expectation(self, e: Expectation, f: _Frame):
+        gxe, p, meta = self.gxe, dict(e.params), {"id": e.id, "severity": e.severity}
+        col = e.variables[0] if e.variables else None
+        if e.kind == "not_null":
+            return gxe.ExpectColumnValuesToNotBeNull(column=col, meta=meta)
+        if e.kind == "in_set":
+            return gxe.ExpectColumnValuesToBeInSet(column=col, value_set=list(p["value_set"]), meta=meta)
+        if e.kind == "regex":
+            return gxe.ExpectColumnValuesToMatchRegex(column=col, regex=p["regex"], meta=meta)
+        if e.kind == "unique" and len(e.variables) == 1:
+            return gxe.ExpectColumnValuesToBeUnique(column=col, meta=meta)
+        if e.kind == "unique":
+            return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(e.variables), meta=meta)
+        if e.kind == "max_bytes":
+            return gxe.ExpectColumnValuesToBeBetween(column=f.bytes_column(col), max_value=p["max"], meta=meta)
+        cls = getattr(gxe, p.pop("gx"))
+        return cls(**p, meta=meta)
+
+    def validate(self, name: str, f: _Frame, exps: list[Expectation]) -> list[ExpectationResult]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            suite = self.gx.ExpectationSuite(name=name, expectations=[self._expectation(e, f) for e in exps])
+            asset = self.source.add_dataframe_asset(name)
+            batch = asset.add_batch_definition_whole_dataframe(name).get_batch(
+                batch_parameters={"dataframe": f.work})
+            outcome = batch.validate(suite, result_format=self.RESULT_FORMAT)
+        by_id = {r.expectation_config.meta["id"]: r for r in outcome.results}
+        out = []
+        for e in exps:
+            r = by_id[e.id]
+            if r.exception_info.get("raised_exception"):
+                out.append(_not_run(e, f"GE error: {r.exception_info.get('exception_message')}"))
+                continue
+            res = r.result or {}
+            out.append(ExpectationResult(
+                e, "passed" if r.success else "failed",
+                int(res.get("element_count") or 0), int(res.get("unexpected_count") or 0),
+                f.examples(res.get("partial_unexpected_index_list") or [], e.variables)))
+        return out
