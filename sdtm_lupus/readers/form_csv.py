@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +22,7 @@ MAX_ROW_FINDINGS = 20  # field-count errors reported per file before summarising
 _CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 
 
-def build_form(name: str, file_label: str, columns: list[str], values: dict[str, list[str]],
+def build_form(name: str, file_label: str, columns: list[str], values: dict[str, Sequence[str]],
                rows: list[int]) -> Form:
     """The one way both transports build a Form: str columns in layout order, then ROW."""
     data = {col: pd.Series(values.get(col, [""] * len(rows)), dtype="str") for col in columns}
@@ -90,7 +90,9 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
 
     raw = Path(path).read_bytes()
     text = decode_text(raw, encoding, file_label)
+    size, ends_open = len(raw), bool(text) and not text.endswith(("\n", "\r"))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    del raw, text  # large files: keep the peak down
     records: list[list[str]] = []
     starts: list[int] = []
     start = 1
@@ -109,7 +111,7 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
         raise InputError(finding("READ-CSV-SYNTAX", f"malformed CSV: {exc}", row=reader.line_num)) from None
     if not records:
         raise InputError(finding("READ-EMPTY-FILE", "file is empty: no header row"
-                                 + (" (0 bytes)" if not raw else "")))
+                                 + (" (0 bytes)" if not size else "")))
 
     header, body, starts = records[0], records[1:], starts[1:]
     fatal: list[Finding] = []
@@ -140,9 +142,8 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
     # Every record must have as many fields as the header.
     width = len(header)
     bad = [(line, len(rec)) for rec, line in zip(body, starts) if len(rec) != width]
-    last_unterminated = bool(text) and not text.endswith(("\n", "\r"))
     for line, count in bad[:MAX_ROW_FINDINGS]:
-        truncated = last_unterminated and body and line == starts[-1] and count < width
+        truncated = ends_open and line == starts[-1] and count < width
         fatal.append(finding(
             "READ-TRUNCATED" if truncated else "READ-FIELD-COUNT", row=line,
             message=f"record has {count} fields, the header has {width}"
@@ -155,5 +156,6 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
 
     # Columnar build: transpose once, pick the wanted source columns.
     fields = list(zip(*body)) if body else [()] * width
-    values = {col: list(fields[position[src]]) for col, src in wanted.items()}
+    del records, body
+    values = {col: fields[position[src]] for col, src in wanted.items()}
     return build_form(form, file_label, columns, values, starts), findings

@@ -36,11 +36,12 @@ class _Target:
     items: dict[str, str]                       # ItemOID -> reference column
     values: dict[str, list[str]] = field(default_factory=dict)
     rows: list[int] = field(default_factory=list)
+    sources: list[tuple[str, str | None]] = field(default_factory=list)  # (column, ItemOID or None: common)
 
     def __post_init__(self) -> None:
         self.values = {col: [] for col in self.columns}
         oid_of = {col: oid for oid, col in self.items.items()}
-        self.sources = [(col, oid_of.get(col)) for col in self.columns]  # oid None: common column
+        self.sources = [(col, oid_of.get(col)) for col in self.columns]
 
 
 def read_odm(path: Path, mapping: Mapping, forms: dict[str, list[str]],
