@@ -107,7 +107,7 @@ class _Frame:
                     ex[key] = _py(row[key])
             if len(variables) == 1:
                 ex["value"] = _py(row[variables[0]])
-            else:
+            elif variables:
                 ex["value"] = ", ".join(f"{v}={_py(row[v])}" for v in variables)
             if "_file" in self.df.columns:
                 ex["file"] = _py(row["_file"])
@@ -143,10 +143,11 @@ def _not_run(e: Expectation, note: str) -> ExpectationResult:
 # --------------------------------------------------------------------------- pandas / Python checks
 
 def _meta(e: Expectation, f: _Frame) -> ExpectationResult:
-    spec = f.spec
+    spec, check = f.spec, e.params["check"]
+    if check == "spec":
+        return _result(e, 1, [] if spec else [e.dataset], [] if spec else [{"value": e.dataset}])
     if spec is None:
         return _not_run(e, f"no spec for dataset {e.dataset}")
-    check = e.params["check"]
     if check == "name8":
         bad = [] if DATASET_NAME.match(spec.dataset) else [spec.dataset]
         return _result(e, 1, bad, [{"value": n} for n in bad])
@@ -195,7 +196,9 @@ class _GxSession:
         import logging
 
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-        logging.getLogger("great_expectations").addHandler(logging.NullHandler())  # no lastResort stderr
+        gx_log = logging.getLogger("great_expectations")
+        if not any(isinstance(h, logging.NullHandler) for h in gx_log.handlers):
+            gx_log.addHandler(logging.NullHandler())   # unconfigured logging: no "lastResort" stderr output
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import great_expectations as gx
@@ -241,12 +244,24 @@ class _GxSession:
         out = []
         for e in exps:
             r = by_id[e.id]
-            if r.exception_info.get("raised_exception"):
-                out.append(_not_run(e, f"GE error: {r.exception_info.get('exception_message')}"))
+            if error := _gx_exception(r.exception_info):
+                out.append(_not_run(e, f"GE error: {error}"))
                 continue
-            res = r.result or {}
-            out.append(ExpectationResult(
-                e, "passed" if r.success else "failed",
-                int(res.get("element_count") or 0), int(res.get("unexpected_count") or 0),
-                f.examples(res.get("partial_unexpected_index_list") or [], e.variables)))
+            res, status = r.result or {}, "passed" if r.success else "failed"
+            if "element_count" in res:      # map expectations: counts and example rows
+                out.append(ExpectationResult(
+                    e, status, int(res["element_count"]), int(res.get("unexpected_count") or 0),
+                    f.examples(res.get("partial_unexpected_index_list") or [], e.variables)))
+            else:                           # aggregate expectations (extras): one observed value
+                examples = [{"value": _py(res["observed_value"])}] if "observed_value" in res and not r.success else []
+                out.append(ExpectationResult(e, status, 1, int(not r.success), examples))
         return out
+
+
+def _gx_exception(info: dict | None) -> str | None:
+    """GE's exception message for a result: exception_info is flat, or keyed by metric id."""
+    if not isinstance(info, dict) or not info:
+        return None
+    if "raised_exception" in info:
+        return (info.get("exception_message") or "error") if info["raised_exception"] else None
+    return next((m for m in map(_gx_exception, info.values()) if m), None)

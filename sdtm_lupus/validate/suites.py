@@ -28,7 +28,12 @@ def seq_variable(spec: DatasetSpec) -> str | None:
 def build_expectations(specs: Specs, datasets: Iterable[str]) -> list[Expectation]:
     out: list[Expectation] = []
     for name in sorted(set(datasets)):
-        out.extend(_dataset_expectations(specs, specs.dataset(name)))
+        if name in specs.datasets:
+            out.extend(_dataset_expectations(specs, specs.datasets[name]))
+        else:   # e.g. a stray XPT in a folder being re-validated
+            out.append(Expectation(id=f"{name}.META.SPEC", severity="error", dataset=name, variables=(),
+                                   rule="the dataset has a spec", message=f"no spec for dataset {name}",
+                                   kind="meta", params={"check": "spec"}))
     return out
 
 
@@ -98,8 +103,8 @@ def build_cross_expectations(specs: Specs, datasets: Iterable[str]) -> list[Expe
     """Every USUBJID of every other SDTM dataset (spec has DOMAIN and USUBJID) is in DM."""
     out = []
     for name in sorted(set(datasets)):
-        spec = specs.dataset(name)
-        if name == "DM" or not {"DOMAIN", "USUBJID"} <= set(spec.names):
+        spec = specs.datasets.get(name)
+        if name == "DM" or spec is None or not {"DOMAIN", "USUBJID"} <= set(spec.names):
             continue
         out.append(Expectation(
             id=f"X.{name}.USUBJID.IN_DM", severity="error", dataset=name, variables=("USUBJID",),
