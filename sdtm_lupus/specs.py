@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sdtm_lupus.config.loading import ConfigError, load_model
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
 

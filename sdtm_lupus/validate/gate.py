@@ -245,7 +245,8 @@ class _GxSession:
         for e in exps:
             r = by_id[e.id]
             if error := _gx_exception(r.exception_info):
-                out.append(_not_run(e, f"GE error: {error}"))
+                # a check that could not run is a failure: the gate never passes unchecked data
+                out.append(ExpectationResult(e, "failed", note=f"GE error: {error}"))
                 continue
             res, status = r.result or {}, "passed" if r.success else "failed"
             if "element_count" in res:      # map expectations: counts and example rows

@@ -3,8 +3,8 @@ import pytest
 from sdtm_lupus.config.mapping import FormSource, Mapping, OdmLayout
 from sdtm_lupus.findings import InputError
 from sdtm_lupus.readers import odm
-from sdtm_lupus.readers.odm import read_odm
 from sdtm_lupus.readers.forms import ROW
+from sdtm_lupus.readers.odm import read_odm
 
 COMMON = ["STUDYID", "SITEID", "SUBJID", "FOLDER"]
 FORMS = {"pga": COMMON + ["ASSESSDAT", "PGA"], "ae": COMMON + ["AETERM", "AESER"]}
@@ -98,7 +98,9 @@ EDC = ODM_OPEN + """<Study OID="S"><MetaDataVersion OID="v1" Name="v1">
 <ItemDef OID="IT_SER" Name="Serious" DataType="text"><CodeListRef CodeListOID="CL_NY"/></ItemDef>
 <ItemDef OID="IT_TERM" Name="Term" DataType="text"/>
 <CodeList OID="CL_NY" Name="NY" DataType="text">
-<CodeListItem CodedValue="1"><Decode><TranslatedText xml:lang="zh">是</TranslatedText><TranslatedText xml:lang="en">Yes</TranslatedText></Decode></CodeListItem>
+<CodeListItem CodedValue="1"><Decode>
+<TranslatedText xml:lang="zh">是</TranslatedText><TranslatedText xml:lang="en">Yes</TranslatedText>
+</Decode></CodeListItem>
 <CodeListItem CodedValue="0"><Decode><TranslatedText>No</TranslatedText></Decode></CodeListItem>
 </CodeList>
 </MetaDataVersion></Study>
