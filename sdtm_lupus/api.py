@@ -157,6 +157,33 @@ def build_report(study: Study, mapping: Mapping, specs: Specs, raw_dir: Path, tr
     }
 
 
+STUDIES_DIR = Path(__file__).resolve().parent.parent / "studies"
+
+
+def resolve_study(study: str | Path) -> Path:
+    """A study configuration path, or the id of a study shipped in studies/."""
+    path = Path(study)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    shipped = STUDIES_DIR / f"{study}.yaml"
+    if shipped.exists():
+        return shipped
+    known = ", ".join(sorted(p.stem for p in STUDIES_DIR.glob("*.yaml")))
+    raise ConfigError(f"unknown study {study!r}: give a study YAML or one of {known}")
+
+
+def simulate_export(study: str | Path, n_subjects: int, seed: int, out_dir: Path, *, transport: str = "csv",
+                    inject: tuple[str, ...] = (), encoding: str = "utf-8"):
+    """A synthetic export of the study (see sdtm_lupus.simulate); returns its SimulationSummary."""
+    from sdtm_lupus.simulate import simulate
+
+    try:
+        return simulate(load_study(resolve_study(study)), n_subjects, seed, Path(out_dir), transport=transport,
+                        inject=inject, encoding=encoding)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def validate_output(out_dir: Path, study_path: Path | None = None, *, fail_on: str = "error",
                     progress: Progress = lambda _: None) -> tuple[int, dict]:
     """Re-validate the XPT files of an output folder without converting."""

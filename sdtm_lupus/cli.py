@@ -122,3 +122,41 @@ def validate(out_dir, study_path, quiet, log_json, fail_on):
         _write_log(log_json, result)
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     sys.exit(code)
+
+
+@main.command(help=f"""Write a synthetic site export of a study to OUT_DIR: realistic lupus courses,
+deterministic for a seed, for any number of subjects. --inject plants one named defect
+(repeatable; kinds: --list-injects) so a converter can be tested against a specific bad input.
+
+{EXIT_CODES_HELP}""")
+@click.option("--study", help="Study id (NCT04515719, NCT04893161) or a study YAML.  [required]")
+@click.option("--subjects", type=click.IntRange(1, 20000), default=100, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Export folder.  [required]")
+@click.option("--transport", type=click.Choice(["csv", "odm"]), default="csv", show_default=True)
+@click.option("--encoding", type=click.Choice(["utf-8", "gb18030"]), default="utf-8", show_default=True)
+@click.option("--inject", multiple=True, help="Defect kind to plant (repeatable).")
+@click.option("--list-injects", is_flag=True, help="List the inject kinds and exit.")
+@click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
+def simulate(study, subjects, seed, out_dir, transport, encoding, inject, list_injects, quiet):
+    from sdtm_lupus import api
+    from sdtm_lupus.config.loading import ConfigError
+
+    if list_injects:
+        from sdtm_lupus.simulate import INJECT_KINDS
+
+        for kind, text in INJECT_KINDS.items():
+            click.echo(f"{kind:18} {text}")
+        return
+    if not study or not out_dir:
+        raise click.UsageError("--study and --out are required")
+    try:
+        summary = api.simulate_export(study, subjects, seed, out_dir, transport=transport, inject=tuple(inject),
+                                      encoding=encoding)
+    except ConfigError as exc:
+        _fail_input(exc, None)
+    if not quiet:
+        rows = sum(summary.rows.values())
+        click.echo(f"wrote {summary.subjects} subjects ({rows} rows) to {out_dir}", err=True)
+        for planted in summary.defects:
+            click.echo(f"  planted {planted.kind}: {planted.file} row {planted.row} column {planted.column}", err=True)
