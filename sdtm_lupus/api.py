@@ -101,7 +101,7 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     gate = run_gate(datasets, specs)
     lap("validate")
     blocking = gate.blocking(fail_on)
-    report = build_report(study, mapping, specs, raw_dir, transport, datasets, ctx.findings, gate, fail_on)
+    report = build_report(study, mapping, specs, raw_dir, transport, datasets, ctx, gate, fail_on)
     exit_code = EXIT_VALIDATION if blocking else EXIT_OK
     target = rejected_dir(out_dir) if blocking else out_dir
     progress(("gate failed: writing the validation report to " if blocking else "writing ") + str(target))
@@ -139,7 +139,7 @@ def _input_files(raw_dir: Path) -> list[dict]:
 
 
 def build_report(study: Study, mapping: Mapping, specs: Specs, raw_dir: Path, transport: str,
-                 datasets: dict[str, pd.DataFrame], findings: list[Finding], gate, fail_on: str) -> dict:
+                 datasets: dict[str, pd.DataFrame], ctx, gate, fail_on: str) -> dict:
     """validation.json: deterministic (no wall-clock time, no absolute paths)."""
     blocking = gate.blocking(fail_on)
     return {
@@ -152,8 +152,10 @@ def build_report(study: Study, mapping: Mapping, specs: Specs, raw_dir: Path, tr
         "fail_on": fail_on,
         "datasets": {name: {"records": len(df), "label": specs.dataset(name).label}
                      for name, df in sorted(datasets.items())},
+        "reconciliation": {"forms": ctx.reconciliation,
+                           "deferred_forms": sorted(ctx.deferred)},
         "gate": gate.to_dict(),
-        "findings": [f.to_dict() for f in findings],
+        "findings": [f.to_dict() for f in ctx.findings],
     }
 
 

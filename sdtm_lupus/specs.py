@@ -96,13 +96,30 @@ def load_specs(root: Path = SPECS_DIR) -> Specs:
         for path in sorted((root / folder).glob("*.yaml")):
             spec = load_model(path, DatasetSpec)
             datasets[spec.dataset] = spec
-    terminology = load_model(root / "ct" / "sdtm-ct.yaml", Terminology)
+    terminology = _load_terminology(root / "ct")
     specs = Specs(datasets=datasets, terminology=terminology)
     for ds in datasets.values():
         for var in ds.variables:
             if var.codelist and var.codelist not in terminology.codelists and var.codelist not in STUDY_CODELISTS:
                 raise ConfigError(f"specs: {ds.dataset}.{var.name} names unknown codelist {var.codelist!r}")
     return specs
+
+
+def _load_terminology(folder: Path) -> Terminology:
+    """All specs/ct/*.yaml files (one CT package and version) merged; a codelist defined twice is an error."""
+    parts = [(path, load_model(path, Terminology)) for path in sorted(folder.glob("*.yaml"))]
+    if not parts:
+        raise ConfigError(f"no controlled terminology in {folder}")
+    package, version = parts[0][1].package, parts[0][1].version
+    codelists: dict[str, Codelist] = {}
+    for path, part in parts:
+        if (part.package, part.version) != (package, version):
+            raise ConfigError(f"{path}: CT {part.package} {part.version} differs from {package} {version}")
+        for name, codelist in part.codelists.items():
+            if name in codelists:
+                raise ConfigError(f"{path}: codelist {name} is already defined in another specs/ct file")
+            codelists[name] = codelist
+    return Terminology(package=package, version=version, codelists=codelists)
 
 
 # Codelists whose terms come from the study configuration, not from CDISC CT.
@@ -115,6 +132,7 @@ ColumnKind = Literal["text", "date", "fulldate", "time", "number", "integer", "c
 class RawFormSpec(_Strict):
     label: str
     visit_based: bool
+    date_column: str | None = None     # the date of a visit-based row (its visit's date)
     one_row_per_subject: bool = False
     columns: dict[str, ColumnKind]
 

@@ -1,56 +1,117 @@
-"""Map stage: Forms -> SDTM datasets (DataFrames in spec order, with provenance columns)."""
+"""Map stage: Forms -> SDTM datasets (DataFrames in spec order, with provenance columns).
+
+Each domain module has a `build(state) -> {dataset: frame}` function; DOMAINS lists them in
+build order (DM first: every other domain needs its reference dates). A builder returns
+frames with spec variables plus `_file`/`_row` provenance; --SEQ is derived here.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pandas as pd
 
 from sdtm_lupus.findings import Finding
 from sdtm_lupus.readers.forms import ROW, Forms
-from sdtm_lupus.sdtm.clean import clean_form
-from sdtm_lupus.sdtm.context import MapContext, usubjid
-from sdtm_lupus.sdtm.dm import build_dm
-from sdtm_lupus.sdtm.ex import build_ex, given_doses
+from sdtm_lupus.sdtm import ae, cm, dm, ds, ex, lb, qs, sv, trial_design
+from sdtm_lupus.sdtm.context import FILE, SRCROW, MapContext
+from sdtm_lupus.sdtm.state import MapState
 from sdtm_lupus.sdtm.subjects import check_folders, check_subjects
-from sdtm_lupus.sdtm.timing import derive_study_day
 from sdtm_lupus.sdtm.visits import VisitNumbering
 from sdtm_lupus.specs import conform_to_spec, load_raw_layout
 
-# Forms each domain is built from; forms not listed are reported as not yet mapped.
-DOMAIN_SOURCES = {"DM": ("enrol", "dosing", "disp"), "EX": ("dosing",)}
+Builder = Callable[[MapState], dict[str, pd.DataFrame]]
+
+# Build order. DM first; SV after every visit-based domain it summarises.
+DOMAINS: list[tuple[str, Builder]] = [
+    ("DM", dm.build),
+    ("EX", ex.build),
+    ("AE", ae.build),
+    ("CM", cm.build),
+    ("QS", qs.build),
+    ("LB", lb.build),
+    ("DS", ds.build),
+    ("SV", sv.build),
+    ("TRIAL DESIGN", trial_design.build),
+]
+
+
+def number_visits(state: MapState) -> VisitNumbering:
+    """Register the unscheduled visits of every visit-based form, then number them once."""
+    layout = load_raw_layout()
+    visits = VisitNumbering(state.study)
+    for name in sorted(state.forms):
+        spec = layout.forms[name]
+        if not spec.visit_based or not spec.date_column:
+            continue
+        frame = state.cleaned(name)
+        dtc = frame[spec.date_column]
+        visits.register(frame["USUBJID"], frame["FOLDER"], state.study_day(dtc, frame["USUBJID"]), dtc)
+    visits.finish()
+    return visits
 
 
 def map_sdtm(forms: Forms, ctx: MapContext) -> dict[str, pd.DataFrame]:
-    """All SDTM datasets this version maps, sorted by their keys, provenance kept."""
+    """All SDTM datasets, sorted by their keys, provenance kept; row reconciliation reported."""
     check_subjects(forms, ctx)
     check_folders(forms, ctx)
-    layout = load_raw_layout()
-    clean = {name: clean_form(forms[name], ctx) for name in ("enrol", "dosing", "disp") if name in forms}
-    enrol = clean["enrol"].drop_duplicates("SUBJID", keep="first")
-    planned = pd.Series(enrol["ARMCD_RAND"].to_numpy(),
-                        index=[usubjid(ctx.study.studyid, s) for s in enrol["SUBJID"]])
-    empty_disp = pd.DataFrame(columns=[*layout.columns("disp"), ROW])
-    doses = given_doses(clean["dosing"], forms["dosing"], planned, ctx)
-    dm = build_dm(enrol, doses, clean.get("disp", empty_disp), ctx, forms["enrol"].file)
+    state = MapState(ctx=ctx, forms=forms)
+    datasets: dict[str, pd.DataFrame] = {}
+    for _, build in DOMAINS:
+        built = build(state)
+        if "DM" in built and state.dm is None:
+            state.dm = built["DM"]
+            state.visits = number_visits(state)
+        datasets.update(built)
+    reconcile(forms, datasets, ctx)
+    return {name: finish_dataset(name, df, ctx) for name, df in sorted(datasets.items())}
 
-    visits = VisitNumbering(ctx.study)
-    rfstdtc = doses["USUBJID"].map(dm.set_index("USUBJID")["RFSTDTC"])
-    visits.register(doses["USUBJID"], doses["FOLDER"], derive_study_day(doses["EXSTDTC"], rfstdtc),
-                    doses["EXSTDTC"])
-    visits.finish()
-    ex = build_ex(doses, dm, visits, ctx, forms["dosing"].file)
 
-    mapped = {form for sources in DOMAIN_SOURCES.values() for form in sources}
+def finish_dataset(name: str, df: pd.DataFrame, ctx: MapContext) -> pd.DataFrame:
+    """Spec order and types; --SEQ when the builder left it to us; sorted by subject and sequence."""
+    spec = ctx.specs.dataset(name)
+    seq = f"{spec.dataset}SEQ" if f"{spec.dataset}SEQ" in spec.names else None
+    df = conform_to_spec(df, spec)
+    if seq and df[seq].isna().all() and len(df):
+        from sdtm_lupus.sdtm.timing import derive_seq
+
+        order = [k for k in spec.keys if k not in ("STUDYID", "USUBJID", seq)]
+        df[seq] = derive_seq(df, [*order, SRCROW] if SRCROW in df else order)
+    if "USUBJID" in spec.names:
+        order = ["USUBJID", seq] if seq else [k for k in spec.keys if k != "STUDYID"]
+    else:
+        order = list(spec.keys)
+    return df.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def reconcile(forms: Forms, datasets: dict[str, pd.DataFrame], ctx: MapContext) -> dict[str, dict[str, int]]:
+    """Rows read = rows mapped + rows accounted for by a finding; any other row is an error.
+
+    A row is mapped when some output record carries its (_file, _row) provenance.
+    """
+    mapped: dict[str, set[int]] = {}
+    for df in datasets.values():
+        if FILE in df and SRCROW in df and len(df):
+            for file, rows in df[[FILE, SRCROW]].dropna().groupby(FILE)[SRCROW]:
+                mapped.setdefault(file, set()).update(int(r) for r in rows)
+    noted: dict[str, set[int]] = {}
+    for f in ctx.findings:
+        if f.file and f.row is not None:
+            noted.setdefault(f.file, set()).add(f.row)
+    summary = {}
     for name, form in sorted(forms.items()):
-        if name not in mapped and len(form):
-            ctx.findings.append(Finding(
-                rule="MAP-FORM-NOT-MAPPED", severity="notice", dataset=name, file=form.file,
-                message=f"{len(form)} rows of form {name} are read and checked but not yet mapped to SDTM"))
-
-    datasets = {"DM": dm, "EX": ex}
-    out = {}
-    for name, df in datasets.items():
-        spec = ctx.specs.dataset(name)
-        seq = f"{name}SEQ"
-        order = ["STUDYID", "USUBJID", seq] if seq in spec.names else list(spec.keys)
-        out[name] = conform_to_spec(df, spec).sort_values(order, kind="stable").reset_index(drop=True)
-    return out
+        if name in ctx.deferred:
+            continue
+        rows = set(int(r) for r in form.data[ROW])
+        done = rows & mapped.get(form.file, set())
+        explained = (rows - done) & noted.get(form.file, set())
+        lost = sorted(rows - done - explained)
+        summary[name] = {"read": len(rows), "mapped": len(done), "rejected": len(explained), "lost": len(lost)}
+        for row in lost[:50]:
+            ctx.findings.append(Finding(rule="MAP-ROW-UNMAPPED", severity="error", dataset=name, file=form.file,
+                                        row=row, message="row is in no output record and no finding explains it"))
+        if len(lost) > 50:
+            ctx.findings.append(Finding(rule="MAP-ROW-UNMAPPED", severity="error", dataset=name, file=form.file,
+                                        message=f"{len(lost) - 50} more rows are in no output record"))
+    ctx.reconciliation = summary
+    return summary

@@ -22,6 +22,16 @@ class MapContext:
     mapping: Mapping
     specs: Specs
     findings: list[Finding] = field(default_factory=list)
+    deferred: set[str] = field(default_factory=set)     # forms this version does not map yet
+    reconciliation: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def defer(self, form: Form) -> None:
+        """Mark a form as read and checked but not mapped to SDTM (a notice, not a loss)."""
+        self.deferred.add(form.name)
+        if len(form):
+            self.findings.append(Finding(
+                rule="MAP-FORM-NOT-MAPPED", severity="notice", dataset=form.name, file=form.file,
+                message=f"{len(form)} rows of form {form.name} are read and checked but not yet mapped to SDTM"))
 
     def report(
         self,

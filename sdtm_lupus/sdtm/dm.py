@@ -10,6 +10,8 @@ from sdtm_lupus.findings import Finding
 from sdtm_lupus.readers.forms import ROW
 from sdtm_lupus.sdtm.context import FILE, SRCROW, MapContext, usubjid
 from sdtm_lupus.sdtm.dates import to_date
+from sdtm_lupus.sdtm.ex import given_doses
+from sdtm_lupus.sdtm.state import MapState
 
 SCREEN_FAILURE = "SCREEN FAILURE"
 NOT_TREATED = "ASSIGNED, NOT TREATED"
@@ -35,6 +37,12 @@ def derive_age_range(brthdtc: str | None, on: date | None) -> tuple[int, int] | 
         return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
     return age(latest), age(earliest)
+
+
+def build(state: MapState) -> dict[str, pd.DataFrame]:
+    enrol = state.cleaned("enrol").drop_duplicates("SUBJID", keep="first")
+    doses = given_doses(state)
+    return {"DM": build_dm(enrol, doses, state.cleaned("disp"), state.ctx, state.file("enrol"))}
 
 
 def build_dm(enrol: pd.DataFrame, doses: pd.DataFrame, disp: pd.DataFrame, ctx: MapContext,

@@ -5,21 +5,33 @@ from __future__ import annotations
 import pandas as pd
 
 from sdtm_lupus.readers.forms import ROW, Form
-from sdtm_lupus.sdtm.context import FILE, SRCROW, MapContext, usubjid
+from sdtm_lupus.sdtm.context import FILE, SRCROW, MapContext
 from sdtm_lupus.sdtm.dates import combine
+from sdtm_lupus.sdtm.state import MapState
 from sdtm_lupus.sdtm.timing import derive_epoch, derive_seq, derive_study_day
 from sdtm_lupus.sdtm.visits import VisitNumbering
 
 
-def given_doses(dosing: pd.DataFrame, form: Form, planned_arm: pd.Series, ctx: MapContext) -> pd.DataFrame:
-    """Infusions given, with USUBJID, EXSTDTC/EXENDTC and the arm whose dose they match.
+def given_doses(state: MapState) -> pd.DataFrame:
+    """Infusions given (cached): USUBJID, EXSTDTC/EXENDTC and the arm whose dose they match."""
+    if "doses" not in state.cache:
+        enrol = state.cleaned("enrol").drop_duplicates("SUBJID", keep="first")
+        planned = pd.Series(enrol["ARMCD_RAND"].to_numpy(), index=enrol["USUBJID"])
+        state.cache["doses"] = _given_doses(state.cleaned("dosing"), state.forms["dosing"], planned, state.ctx)
+    return state.cache["doses"]
 
-    Rows not given are reported (notice), so every dosing row is accounted for.
+
+def build(state: MapState) -> dict[str, pd.DataFrame]:
+    return {"EX": build_ex(given_doses(state), state.dm, state.visits, state.ctx, state.file("dosing"))}
+
+
+def _given_doses(dosing: pd.DataFrame, form: Form, planned_arm: pd.Series, ctx: MapContext) -> pd.DataFrame:
+    """Rows not given are reported (notice), so every dosing row is accounted for.
+
     planned_arm: ARMCD by USUBJID (from enrol).
     """
     study = ctx.study
     d = dosing.copy()
-    d["USUBJID"] = [usubjid(study.studyid, s) for s in d["SUBJID"]]
     not_given = d["GIVEN"].ne("Y")
     if not_given.any():
         rows = form.data.loc[not_given, ["SUBJID", "GIVEN", "REASNG", ROW]]
