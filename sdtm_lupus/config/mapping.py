@@ -71,6 +71,8 @@ class Mapping(_Strict):
     checkbox_unchecked: tuple[str, ...] = ("0", "")
     # unit maps: site unit text -> CDISC unit
     units: dict[str, str] = Field(default_factory=dict)
+    # lab test names as the site writes them -> LBTESTCD (definitions in specs/lab-tests.yaml)
+    lab_tests: dict[str, str] = Field(default_factory=dict)
     # drug dictionary: verbatim name (any case, any script) -> coded drug
     drugs: dict[str, Drug] = Field(default_factory=dict)
     source: Path | None = Field(default=None, exclude=True)

@@ -51,3 +51,20 @@ def derive_seq(df: pd.DataFrame, order: list[str], by: str = "USUBJID") -> pd.Se
 
 def to_float(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").astype(np.float64)
+
+
+def derive_lobxfl(df: pd.DataFrame, dtc: str, ref_dtc: pd.Series, by: list[str], valid: pd.Series | None = None) -> pd.Series:
+    """--LOBXFL: "Y" on the last record with a result on or before the reference date
+    (first dose) within each `by` group (e.g. USUBJID + --TESTCD); None elsewhere.
+
+    valid: optional mask of records that carry a result (e.g. not --STAT = NOT DONE).
+    Partial dates never qualify. Input order is kept.
+    """
+    when, ref = _dates(df[dtc]), _dates(ref_dtc)
+    full_time = df[dtc].astype(object).where(df[dtc].notna(), "")
+    ok = when.notna() & ref.notna() & (when <= ref)
+    if valid is not None:
+        ok &= valid.astype(bool)
+    candidates = df.loc[ok, by].assign(_when=full_time[ok], _pos=np.arange(len(df))[ok.to_numpy()])
+    last = candidates.sort_values([*by, "_when", "_pos"], kind="stable").groupby(by, sort=False).tail(1)
+    return pd.Series(["Y" if i in set(last.index) else None for i in df.index], index=df.index, dtype=object)

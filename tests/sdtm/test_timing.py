@@ -51,3 +51,17 @@ def test_visitnum_scheduled_unscheduled_and_early_termination(study):
     assert visitnum.tolist() == [4.0, 4.01, 4.02, 900.0, 0.01]
     assert visit.tolist() == ["WEEK 4", "UNSCHEDULED 4.01", "UNSCHEDULED 4.02", "EARLY TERMINATION",
                               "UNSCHEDULED 0.01"]
+
+
+def test_lobxfl_last_result_on_or_before_first_dose_per_test():
+    from sdtm_lupus.sdtm.timing import derive_lobxfl
+
+    df = pd.DataFrame({"USUBJID": ["A", "A", "A", "A", "B", "B"],
+                       "TESTCD": ["C3", "C3", "C3", "C4", "C3", "C3"],
+                       "DTC": ["2021-02-20", "2021-03-01T08:00", "2021-03-10", "2021-02", "2021-03-01", "2021-02-01"]})
+    ref = pd.Series(["2021-03-01T09:00"] * 4 + ["2021-03-01", "2021-03-01"])
+    flag = derive_lobxfl(df, "DTC", ref, ["USUBJID", "TESTCD"])
+    assert flag.tolist() == [None, "Y", None, None, "Y", None]
+    not_done = pd.Series([True, False, True, True, True, True])
+    assert derive_lobxfl(df, "DTC", ref, ["USUBJID", "TESTCD"], valid=not_done).tolist() == [
+        "Y", None, None, None, "Y", None]
