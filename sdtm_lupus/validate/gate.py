@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sdtm_lupus.specs import DatasetSpec, Specs
+from sdtm_lupus.validate.cross_checks import CROSS_CHECKS, build_reviewer_expectations
 from sdtm_lupus.validate.results import MAX_EXAMPLES, Expectation, ExpectationResult, GateResult
 from sdtm_lupus.validate.suites import PROVENANCE, build_cross_expectations, build_expectations, seq_variable
 
@@ -26,7 +27,8 @@ GX_KINDS = ("not_null", "in_set", "regex", "unique", "max_bytes", "gx")
 
 def run_gate(datasets: dict[str, pd.DataFrame], specs: Specs, *,
              extra: Iterable[Expectation] = ()) -> GateResult:
-    expectations = [*build_expectations(specs, datasets), *build_cross_expectations(specs, datasets), *extra]
+    expectations = [*build_expectations(specs, datasets), *build_cross_expectations(specs, datasets),
+                    *build_reviewer_expectations(datasets), *extra]
     by_dataset: dict[str, list[Expectation]] = defaultdict(list)
     for e in expectations:
         by_dataset[e.dataset].append(e)
@@ -54,6 +56,8 @@ def run_gate(datasets: dict[str, pd.DataFrame], specs: Specs, *,
                 results.append(_not_run(e, f"variable {', '.join(missing)} absent"))
             elif e.kind == "in_dm":
                 results.append(_in_dm(e, frame, datasets.get("DM")))
+            elif e.kind in CROSS_CHECKS:
+                results.append(_cross(e, frame, datasets))
             elif e.kind == "in_set" and e.params.get("value_set") is None:
                 results.append(_not_run(e, "codelist has no terms (study codelist not supplied)"))
             elif e.kind in GX_KINDS:
@@ -181,6 +185,16 @@ def _in_dm(e: Expectation, f: _Frame, dm: pd.DataFrame | None) -> ExpectationRes
     positions = np.flatnonzero(bad)
     r = ExpectationResult(e, "failed" if len(positions) else "passed", len(ids), len(positions))
     r.examples = f.examples(positions[:MAX_EXAMPLES], e.variables)
+    return r
+
+
+def _cross(e: Expectation, f: _Frame, datasets: dict[str, pd.DataFrame]) -> ExpectationResult:
+    outcome = CROSS_CHECKS[e.kind](e, f.df, datasets)
+    if isinstance(outcome, str):
+        return _not_run(e, outcome)
+    positions = np.flatnonzero(outcome)
+    r = ExpectationResult(e, "failed" if len(positions) else "passed", len(f.df), len(positions))
+    r.examples = f.examples(positions[:MAX_EXAMPLES], e.variables[1:] or e.variables)
     return r
 
 
