@@ -84,8 +84,8 @@ def in_participation(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.Da
         return "DM.RFICDTC/RFPENDTC absent"
     var = e.variables[1]
     ref = dm.set_index("USUBJID")
-    start = df["USUBJID"].map(ref["RFICDTC"]).map(lambda v: v[:10] if isinstance(v, str) else None)
-    end = df["USUBJID"].map(ref["RFPENDTC"]).map(lambda v: v[:10] if isinstance(v, str) else None)
+    start, _ = _bounds(df["USUBJID"].map(ref["RFICDTC"]))
+    _, end = _bounds(df["USUBJID"].map(ref["RFPENDTC"]))
     low, high = _bounds(df[var])
     early = low.notna() & start.notna() & (high.fillna("") < start.fillna(""))
     late = low.notna() & end.notna() & (low.fillna("9999") > end.fillna("9999"))

@@ -63,3 +63,10 @@ def test_gate_reports_cross_check_with_examples():
     assert (r.status, r.unexpected_count, r.expectation.severity) == ("failed", 1, "warning")
     assert r.examples[0] == {"USUBJID": "A", "value": "2021-07-01", "file": "dosing.csv", "row": 3}
     assert by_id["X.EX.VISIT.SV"].status == "not run"
+
+
+def test_partial_end_of_participation_compared_at_its_precision():
+    dm = pd.DataFrame({"USUBJID": ["A"], "RFICDTC": ["2021-02"], "RFPENDTC": ["2021"]})
+    ex = pd.DataFrame({"USUBJID": ["A"] * 3, "EXSTDTC": ["2021-12-31", "2022-01-01", "2021-02-01"]})
+    e = next(x for x in build_reviewer_expectations(["EX"]) if x.variables == ("USUBJID", "EXSTDTC"))
+    assert in_participation(e, ex, {"DM": dm}).tolist() == [False, True, False]

@@ -71,8 +71,9 @@ def failed_ids(g):
 def test_clean_dm_ex_pass_everything(char_dtype):
     g = run_gate({"DM": frame("DM", DM_ROWS, "dm.csv", char_dtype),
                   "EX": frame("EX", EX_ROWS, "ex.csv", char_dtype)}, SPECS)
-    assert {r.status for r in g.results} == {"passed"}, [(r.expectation.id, r.status, r.note) for r in g.results
-                                                       if r.status != "passed"]
+    checked = [r for r in g.results if r.expectation.kind != "visit_in_sv"]  # needs SV, absent here
+    assert {r.status for r in checked} == {"passed"}, [(r.expectation.id, r.status, r.note) for r in checked
+                                                      if r.status != "passed"]
     assert g.failed == [] and g.blocking("warning") == [] and g.to_findings() == []
     assert get(g, "EX.EXSTDTC.ISO8601").element_count == 3
     assert "X.EX.USUBJID.IN_DM" in {r.expectation.id for r in g.results}
