@@ -46,6 +46,25 @@ class SpecialVisit(_Strict):
     visit: str
 
 
+class RuleParameters(_Strict):
+    """Parameters of derivations.md (the values in code font), with its defaults.
+
+    A study may override any of them under `rules:`; overrides are written to the output
+    metadata (see Study.rule_overrides).
+    """
+
+    sri_pga_worsening: float = 0.3        # R4.3: PGA increase that counts as worsening (tenths exact)
+    tf_pred_factor: float = 1.25          # R4.6b: daily dose above factor x baseline ...
+    tf_pred_increment: float = 2.5        # R4.6b: ... and above baseline + increment mg/day
+    flare_sledai_rise: int = 3            # R5.1a
+    flare_pred_mgkg: float = 0.5          # R5.1c / R5.2c: mg/kg/day
+    flare_pga_rise: float = 1.0           # R5.1e
+    flare_pga_cap: float = 2.5            # R5.1e / R5.2e
+    flare_horizon_day: int = 365          # R6, R7 FL*52
+    pfree_from_day: int = 281             # R7 PFREE52
+    pfree_last_occasion_min_day: int = 337  # R7 PFREE52
+
+
 class Study(_Strict):
     studyid: str
     title: str
@@ -63,6 +82,7 @@ class Study(_Strict):
     unscheduled_folder: str = "UNSCHEDULED"
     early_termination: SpecialVisit
     dosing_folders: tuple[str, ...] = ()
+    rules: RuleParameters = RuleParameters()
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -84,6 +104,12 @@ class Study(_Strict):
 
     def visit(self, folder: str) -> Visit | None:
         return next((v for v in self.visits if v.folder == folder), None)
+
+    def rule_overrides(self) -> dict[str, dict[str, float]]:
+        """Rule parameters that differ from derivations.md: {name: {"default", "value"}}."""
+        default = RuleParameters()
+        return {name: {"default": getattr(default, name), "value": value}
+                for name, value in self.rules.model_dump().items() if value != getattr(default, name)}
 
     def mapping_path(self) -> Path:
         base = self.source.parent if self.source else Path.cwd()
