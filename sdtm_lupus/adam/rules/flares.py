@@ -1,0 +1,487 @@
+"""R5 Modified SELENA-SLEDAI Flare Index per occasion (derivations.md R5; lupus-endpoints.md §5).
+
+Entry point: `derive_param_flare`. Steps, each its own small function:
+  `compute_intervals`   - R5 preamble: post-baseline occasions and their previous occasion;
+  `criterion_*`         - R5.1a-e, R5.2a-e: each returns, per interval, the date of its
+                          triggering record when it fires (R5.4), None when it does not;
+  `compute_dose_not_evaluable` - R5.1c / R5.2c undecidable for a missing weight or dose
+                          (lupus-endpoints.md §8 case 31);
+  `compute_category`, `compute_onset` - R5.4; `compute_crf_disagreement` - R5.5.
+R5.3 (the modification) is the absence of the classic severe criterion "SLEDAI total
+rising above 12": there is deliberately no such criterion here.
+
+Interval convention: a trigger record counts when dated after `LO` and on or before the
+occasion date. `LO` is the previous occasion's date, but never before day 1: a trigger
+dated before the first dose is not a study flare (lupus-endpoints.md §8 case 43); with no
+previous occasion the interval starts on day 1 (LO = day 1 - 1).
+
+Note: `_is_sle_indication` duplicates the SRI developer's helper (R4.6a); to be merged.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from sdtm_lupus.adam.rules import assert_columns
+from sdtm_lupus.config.study import RuleParameters
+
+NONE, MILD_MODERATE, SEVERE = "NONE", "MILD/MODERATE", "SEVERE"
+PARAMCD, PARAM = "FLARE", "Modified SELENA-SLEDAI Flare Index category"
+
+OCCASION_COLUMNS = ("USUBJID", "OCC", "ADT", "SLEDAI", "PGA10", "ABLFL_SLEDAI", "PRED", "WEIGHT")
+CRF_COLUMNS = ("FLCRF", "MM_NEWWORSE", "SV_NEWWORSE", "SV_HOSP", "FLAREDT")   # optional: absent = not collected
+SUBJECT_COLUMNS = ("USUBJID", "TRTSDT")
+MEDS_COLUMNS = ("USUBJID", "CMDECOD", "CMCLAS", "CMINDC", "CMDOSFRQ", "PREDFACT", "STARTDT", "ENDDT")
+EVENTS_COLUMNS = ("USUBJID", "AESTDT", "AESHOSP", "AESLE")
+
+MILD_CRITERIA = ("M1a", "M1b", "M1c", "M1d", "M1e")
+SEVERE_CRITERIA = ("S2a", "S2b", "S2c", "S2d", "S2e")
+MILD_DRUG_CLASSES = frozenset({"NSAID", "ANTIMALARIAL"})                    # R5.1d
+FAILURE_DRUGS = frozenset({"CYCLOPHOSPHAMIDE", "RITUXIMAB", "BELIMUMAB"})  # R4.6a: any CM belimumab is non-study
+_SLE_WORD = re.compile(r"(?<![A-Za-z0-9])SLE(?![A-Za-z0-9])", re.IGNORECASE)
+
+OUTPUT_COLUMNS = ("USUBJID", "OCC", "ADT", "PARAMCD", "PARAM", "AVALC", "ONSETDT", "FLCRIT", "FLCRITNE",
+                  "FLCRF", "CRFDISFL", "FLDTOUFL", "PREVOCC", "PREVDT")
+
+
+# ---------------------------------------------------------------- value helpers
+
+def as_date(value) -> date | None:
+    if value is None or value is pd.NaT or (not isinstance(value, (date, str)) and pd.isna(value)):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
+def as_float(value) -> float | None:
+    if value is None or isinstance(value, str) or pd.isna(value):
+        return None
+    return float(value)
+
+
+def _true(value) -> bool:
+    """CRF yes/no: only a real True (or 1) counts; None / <NA> is never met."""
+    return value is not None and not isinstance(value, str) and not pd.isna(value) and bool(value)
+
+
+def _yes(value) -> bool:
+    return isinstance(value, str) and value.strip().upper() in ("Y", "YES")
+
+
+def _text(value) -> str | None:
+    return value.strip().upper() if isinstance(value, str) and value.strip() else None
+
+
+def _tenths(value: float) -> int:
+    return int(round(value * 10))
+
+
+def _inside(day: date | None, lo: date | None, hi: date) -> bool:
+    """Inside the interval: after `lo` (no bound when None) and on or before `hi`."""
+    return day is not None and (lo is None or day > lo) and day <= hi
+
+
+def _active(record: dict, day: date | None) -> bool:
+    """A CM record is active on `day` as in R3.3: start <= day <= end (no start = before the
+    study, no end = ongoing); a ONCE record on its start day only (never without a start)."""
+    start, end = record["start"], record["end"]
+    if day is None:
+        return False
+    if record["once"]:
+        return start is not None and start == day
+    return (start is None or start <= day) and (end is None or end >= day)
+
+
+def _is_sle_indication(indication) -> bool:
+    """derivations.md notation: CMINDC contains the word "SLE" or the text "lupus" (any case).
+    "Word": not preceded or followed by an ASCII letter or digit ("SLE-related" yes, "sleep" no),
+    as steroids.is_sle_indication (a duplicate kept for independence; to be merged)."""
+    return isinstance(indication, str) and (bool(_SLE_WORD.search(indication)) or "lupus" in indication.lower())
+
+
+def _get(df: pd.DataFrame, column: str) -> pd.Series:
+    return df[column] if column in df.columns else pd.Series(None, index=df.index, dtype=object)
+
+
+# ---------------------------------------------------------------- R5 preamble: intervals
+
+def _ordered(occasions: pd.DataFrame) -> pd.DataFrame:
+    """Occasions with a date, in (USUBJID, ADT, OCC) order; the input is not touched."""
+    work = pd.DataFrame({"USUBJID": occasions["USUBJID"], "ADT": occasions["ADT"].map(as_date),
+                         "OCC": occasions["OCC"]}, index=occasions.index)
+    work = work[work["ADT"].notna()]
+    return work.sort_values(["USUBJID", "ADT", "OCC"], kind="stable")
+
+
+def _trtsdt_by_subject(subjects: pd.DataFrame) -> dict:
+    return {u: as_date(d) for u, d in zip(subjects["USUBJID"], subjects["TRTSDT"])}
+
+
+def _post_baseline_plan(occasions: pd.DataFrame, subjects: pd.DataFrame) -> list[tuple]:
+    """(label, previous label | None, LO) per post-baseline occasion (R5 preamble).
+
+    The previous occasion of the first post-baseline occasion is the baseline occasion
+    (`ABLFL_SLEDAI = Y`, R2.1), else the last occasion on or before day 1, else none (the
+    interval then starts on day 1). Post-baseline: after that anchor, on a later date than
+    it (a flare on the baseline date is not a study flare, §8 case 43) and after day 1.
+    """
+    if not occasions.index.is_unique:
+        raise ValueError("R5: the occasions index must be unique (results align to it)")
+    trtsdt = _trtsdt_by_subject(subjects)
+    baseline = occasions["ABLFL_SLEDAI"].map(_yes)
+    plan = []
+    for subject, rows in _ordered(occasions).groupby("USUBJID", sort=False):
+        day1 = trtsdt.get(subject)
+        labels, dates = list(rows.index), list(rows["ADT"])
+        flagged = [i for i, label in enumerate(labels) if baseline[label]]
+        if flagged:
+            anchor = flagged[-1]
+        elif day1 is not None:
+            before = [i for i, d in enumerate(dates) if d <= day1]
+            anchor = before[-1] if before else None
+        else:
+            continue                    # neither a baseline occasion nor day 1: nothing is post-baseline
+        floor = day1 - timedelta(days=1) if day1 is not None else None
+        previous = anchor
+        for i in range(0 if anchor is None else anchor + 1, len(labels)):
+            if anchor is not None and dates[i] <= dates[anchor]:
+                continue
+            if day1 is not None and dates[i] <= day1:
+                continue
+            prev_date = dates[previous] if previous is not None else None
+            bounds = [d for d in (prev_date, floor) if d is not None]
+            lo = max(bounds) if bounds else None
+            plan.append((labels[i], labels[previous] if previous is not None else None, lo))
+            previous = i
+    return plan
+
+
+def compute_post_baseline(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.Series:
+    """True on the occasions that get an R5 flare result (after the baseline occasion and day 1)."""
+    assert_columns(occasions, ("USUBJID", "OCC", "ADT", "ABLFL_SLEDAI"), "compute_post_baseline occasions")
+    assert_columns(subjects, SUBJECT_COLUMNS, "compute_post_baseline subjects")
+    labels = {label for label, _, _ in _post_baseline_plan(occasions, subjects)}
+    return pd.Series([label in labels for label in occasions.index], index=occasions.index, dtype=bool)
+
+
+def compute_intervals(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
+    """R5 preamble: one row per post-baseline occasion (index = its input label, input order)
+    with the values now (SLEDAI, PGA10, PRED, WEIGHT, CRF) and at the previous occasion
+    (PREV_*; None when the interval starts on day 1), PREVOCC, PREVDT, TRTSDT, and LO, the
+    exclusive lower bound for trigger records; REFDT is the date on which "not active on the
+    previous occasion's date" is checked (PREVDT, else LO)."""
+    assert_columns(occasions, OCCASION_COLUMNS, "compute_intervals occasions")
+    assert_columns(subjects, SUBJECT_COLUMNS, "compute_intervals subjects")
+    trtsdt = _trtsdt_by_subject(subjects)
+    order = {label: k for k, label in enumerate(occasions.index)}
+    plan = sorted(_post_baseline_plan(occasions, subjects), key=lambda p: order[p[0]])
+    crf = {c: _get(occasions, c) for c in CRF_COLUMNS}
+    table = occasions[list(OCCASION_COLUMNS)].to_dict("index")
+    rows = []
+    for label, prev, lo in plan:
+        now = table[label]
+        prev_row = table[prev] if prev is not None else None
+
+        def before(column, prev_row=prev_row):
+            return None if prev_row is None else prev_row[column]
+
+        prev_date = as_date(before("ADT"))
+        rows.append({
+            "USUBJID": now["USUBJID"], "OCC": now["OCC"], "ADT": as_date(now["ADT"]),
+            "TRTSDT": trtsdt.get(now["USUBJID"]), "LO": lo, "PREVOCC": before("OCC"), "PREVDT": prev_date,
+            "REFDT": prev_date if prev_date is not None else lo,
+            "SLEDAI": as_float(now["SLEDAI"]), "PREV_SLEDAI": as_float(before("SLEDAI")),
+            "PGA10": as_float(now["PGA10"]), "PREV_PGA10": as_float(before("PGA10")),
+            "PRED": as_float(now["PRED"]), "PREV_PRED": as_float(before("PRED")),
+            "WEIGHT": as_float(now["WEIGHT"]), "PREV_WEIGHT": as_float(before("WEIGHT")),
+            **{c: crf[c][label] for c in CRF_COLUMNS},
+        })
+    columns = ["USUBJID", "OCC", "ADT", "TRTSDT", "LO", "PREVOCC", "PREVDT", "REFDT", "SLEDAI", "PREV_SLEDAI",
+               "PGA10", "PREV_PGA10", "PRED", "PREV_PRED", "WEIGHT", "PREV_WEIGHT", *CRF_COLUMNS]
+    return pd.DataFrame(rows, index=pd.Index([p[0] for p in plan], name=occasions.index.name),
+                        columns=columns, dtype=object)
+
+
+# ---------------------------------------------------------------- record lookups
+
+def _med_records(meds: pd.DataFrame) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for u, decod, clas, indc, freq, fact, start, end in zip(
+            meds["USUBJID"], meds["CMDECOD"], meds["CMCLAS"], meds["CMINDC"], meds["CMDOSFRQ"], meds["PREDFACT"],
+            meds["STARTDT"], meds["ENDDT"]):
+        out.setdefault(u, []).append({
+            "decod": _text(decod), "clas": _text(clas), "sle": _is_sle_indication(indc), "once": _text(freq) == "ONCE",
+            "gc": _text(clas) == "GLUCOCORTICOID" or as_float(fact) is not None,
+            "start": as_date(start), "end": as_date(end)})
+    return out
+
+
+def _same_drug_active(records: list[dict], decod: str, day: date | None) -> bool:
+    return any(r["decod"] == decod and _active(r, day) for r in records)
+
+
+def _per_interval(iv: pd.DataFrame, one) -> pd.Series:
+    return pd.Series([one(row) for row in iv.itertuples(index=False)], index=iv.index, dtype=object)
+
+
+def _occasion_date_when(iv: pd.DataFrame, fired: list[bool]) -> pd.Series:
+    return pd.Series([d if f else None for d, f in zip(iv["ADT"], fired)], index=iv.index, dtype=object)
+
+
+def _crf_date(row) -> date:
+    """R5.4: the CRF FLAREDAT when inside the interval, else the occasion date (§8 case 44)."""
+    flaredt = as_date(row.FLAREDT)
+    return flaredt if _inside(flaredt, row.LO, row.ADT) else row.ADT
+
+
+def _glucocorticoid_date(row, records: list[dict]) -> date:
+    """R5.4 for 1c/2c: the earliest start inside the interval of a glucocorticoid record
+    active on the occasion date; the occasion date when there is none."""
+    starts = [r["start"] for r in records
+              if r["gc"] and _active(r, row.ADT) and _inside(r["start"], row.LO, row.ADT)]
+    return min(starts) if starts else row.ADT
+
+
+def _above(dose: float | None, weight: float | None, mgkg: float) -> bool | None:
+    """Daily dose strictly above `mgkg` mg/kg/day (§5.1); None when undecidable (missing data)."""
+    if dose is None:
+        return None
+    if dose <= 0:
+        return False
+    if weight is None or weight <= 0:
+        return None
+    return dose > mgkg * weight
+
+
+# ---------------------------------------------------------------- R5.1 mild/moderate criteria
+
+def criterion_m1a_sledai_rise(iv: pd.DataFrame, params: RuleParameters) -> pd.Series:
+    """R5.1a: SELENA-SLEDAI total rose by >= `flare_sledai_rise` (3) vs the previous occasion.
+    R5.3: also the only way a rise to a total above 12 counts (there is no severe S1)."""
+    fired = [now is not None and prev is not None and now - prev >= params.flare_sledai_rise
+             for now, prev in zip(iv["SLEDAI"], iv["PREV_SLEDAI"])]
+    return _occasion_date_when(iv, fired)
+
+
+def criterion_m1b_crf_new_worse(iv: pd.DataFrame) -> pd.Series:
+    """R5.1b: flare CRF `MM_NEWWORSE = 1`; dated by FLAREDT inside the interval (R5.4)."""
+    return _per_interval(iv, lambda row: _crf_date(row) if _true(row.MM_NEWWORSE) else None)
+
+
+def criterion_m1c_dose_increase(iv: pd.DataFrame, meds: pd.DataFrame, params: RuleParameters) -> pd.Series:
+    """R5.1c: prednisone-equivalent daily dose on the occasion date higher than on the
+    previous occasion's date, and not above `flare_pred_mgkg` (0.5) mg/kg/day (weight R3.4)."""
+    records = _med_records(meds)
+
+    def one(row):
+        rose = row.PRED is not None and row.PREV_PRED is not None and row.PRED > row.PREV_PRED
+        if rose and _above(row.PRED, row.WEIGHT, params.flare_pred_mgkg) is False:
+            return _glucocorticoid_date(row, records.get(row.USUBJID, []))
+        return None
+    return _per_interval(iv, one)
+
+
+def criterion_m1d_new_nsaid_antimalarial(iv: pd.DataFrame, meds: pd.DataFrame) -> pd.Series:
+    """R5.1d: a CM record of class NSAID or ANTIMALARIAL with an SLE indication started in the
+    interval, when the same drug (CMDECOD) was not active on the previous occasion's date
+    (a restart after a gap counts, §8 case 39; another indication does not, case 40)."""
+    records = _med_records(meds)
+
+    def one(row):
+        mine = records.get(row.USUBJID, [])
+        starts = [r["start"] for r in mine
+                  if r["clas"] in MILD_DRUG_CLASSES and r["sle"] and r["decod"] is not None
+                  and _inside(r["start"], row.LO, row.ADT) and not _same_drug_active(mine, r["decod"], row.REFDT)]
+        return min(starts) if starts else None
+    return _per_interval(iv, one)
+
+
+def criterion_m1e_pga_rise(iv: pd.DataFrame, params: RuleParameters) -> pd.Series:
+    """R5.1e: PGA rose by >= `flare_pga_rise` (1.0) and is <= `flare_pga_cap` (2.5); exact tenths."""
+    rise, cap = _tenths(params.flare_pga_rise), _tenths(params.flare_pga_cap)
+    fired = [now is not None and prev is not None and now - prev >= rise and now <= cap
+             for now, prev in zip(iv["PGA10"], iv["PREV_PGA10"])]
+    return _occasion_date_when(iv, fired)
+
+
+# ---------------------------------------------------------------- R5.2 severe criteria
+
+def criterion_s2a_crf_severe(iv: pd.DataFrame) -> pd.Series:
+    """R5.2a: flare CRF `SV_NEWWORSE = 1` or `SV_HOSP = 1`; dated by FLAREDT inside the interval."""
+    return _per_interval(iv, lambda row: _crf_date(row) if _true(row.SV_NEWWORSE) or _true(row.SV_HOSP) else None)
+
+
+def criterion_s2b_sle_hospitalisation(iv: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
+    """R5.2b: an AE with `AESHOSP = Y` and `AESLE = Y` starting in the interval (§8 case 41:
+    a hospitalisation not attributed to SLE does not count)."""
+    assert_columns(events, EVENTS_COLUMNS, "criterion_s2b events")
+    starts: dict[str, list[date]] = {}
+    for u, start, hosp, sle in zip(events["USUBJID"], events["AESTDT"], events["AESHOSP"], events["AESLE"]):
+        if _yes(hosp) and _yes(sle) and as_date(start) is not None:
+            starts.setdefault(u, []).append(as_date(start))
+
+    def one(row):
+        inside = [d for d in starts.get(row.USUBJID, []) if _inside(d, row.LO, row.ADT)]
+        return min(inside) if inside else None
+    return _per_interval(iv, one)
+
+
+def criterion_s2c_dose_above(iv: pd.DataFrame, meds: pd.DataFrame, params: RuleParameters) -> pd.Series:
+    """R5.2c: daily dose on the occasion date above `flare_pred_mgkg` (0.5) mg/kg/day (weight at
+    that date, R3.4) and not above it on the previous occasion's date (with its weight)."""
+    records = _med_records(meds)
+
+    def one(row):
+        now = _above(row.PRED, row.WEIGHT, params.flare_pred_mgkg)
+        prev = _above(row.PREV_PRED, row.PREV_WEIGHT, params.flare_pred_mgkg)
+        return _glucocorticoid_date(row, records.get(row.USUBJID, [])) if now is True and prev is False else None
+    return _per_interval(iv, one)
+
+
+def criterion_s2d_new_immunosuppressant(iv: pd.DataFrame, meds: pd.DataFrame) -> pd.Series:
+    """R5.2d: a new IMMUNOSUPPRESSANT as in R4.6a (class IMMUNOSUPPRESSANT, or cyclophosphamide,
+    rituximab, non-study belimumab; SLE indication; start after day 1; same drug not active on
+    day 1) started in the interval; "new" also requires the same drug not active on the
+    previous occasion's date (as R5.1d), so a continuation record does not fire again."""
+    records = _med_records(meds)
+
+    def one(row):
+        mine = records.get(row.USUBJID, [])
+        day1 = as_date(row.TRTSDT)
+        starts = [r["start"] for r in mine
+                  if (r["clas"] == "IMMUNOSUPPRESSANT" or r["decod"] in FAILURE_DRUGS) and r["sle"]
+                  and r["decod"] is not None and day1 is not None and r["start"] is not None and r["start"] > day1
+                  and _inside(r["start"], row.LO, row.ADT)
+                  and not _same_drug_active(mine, r["decod"], day1)
+                  and not _same_drug_active(mine, r["decod"], row.REFDT)]
+        return min(starts) if starts else None
+    return _per_interval(iv, one)
+
+
+def criterion_s2e_pga_above(iv: pd.DataFrame, params: RuleParameters) -> pd.Series:
+    """R5.2e: PGA above `flare_pga_cap` (2.5) now and not above it at the previous occasion
+    (project reading: 2.6 -> 2.8 is not severe, §8 case 28)."""
+    cap = _tenths(params.flare_pga_cap)
+    fired = [now is not None and prev is not None and now > cap and prev <= cap
+             for now, prev in zip(iv["PGA10"], iv["PREV_PGA10"])]
+    return _occasion_date_when(iv, fired)
+
+
+def compute_dose_not_evaluable(iv: pd.DataFrame, params: RuleParameters) -> pd.Series:
+    """R5.1c / R5.2c whose outcome depends on a missing weight (no weight on or before the
+    date, R3.4) or a missing dose: "M1c", "S2c", "M1c;S2c" or None (§8 case 31: not
+    evaluable, counted as not met, reported). Intervals without a previous occasion are not
+    listed: there the criteria cannot fire by R5."""
+    k = params.flare_pred_mgkg
+
+    def one(row):
+        if row.PREVDT is None:
+            return None
+        out = []
+        now, prev = _above(row.PRED, row.WEIGHT, k), _above(row.PREV_PRED, row.PREV_WEIGHT, k)
+        rose = None if row.PRED is None or row.PREV_PRED is None else row.PRED > row.PREV_PRED
+        if rose is None or (rose and now is None):
+            out.append("M1c")
+        if not (now is True and prev is False) and not (now is False or prev is True):
+            out.append("S2c")
+        return ";".join(out) or None
+    return _per_interval(iv, one)
+
+
+# ---------------------------------------------------------------- R5.4 / R5.5
+
+def compute_criteria(iv: pd.DataFrame, meds: pd.DataFrame, events: pd.DataFrame,
+                     params: RuleParameters) -> pd.DataFrame:
+    """All R5.1 / R5.2 criteria: one column each (M1a ... S2e), the trigger date or None."""
+    assert_columns(meds, MEDS_COLUMNS, "compute_criteria meds")
+    assert_columns(events, EVENTS_COLUMNS, "compute_criteria events")
+    return pd.DataFrame({
+        "M1a": criterion_m1a_sledai_rise(iv, params),
+        "M1b": criterion_m1b_crf_new_worse(iv),
+        "M1c": criterion_m1c_dose_increase(iv, meds, params),
+        "M1d": criterion_m1d_new_nsaid_antimalarial(iv, meds),
+        "M1e": criterion_m1e_pga_rise(iv, params),
+        "S2a": criterion_s2a_crf_severe(iv),
+        "S2b": criterion_s2b_sle_hospitalisation(iv, events),
+        "S2c": criterion_s2c_dose_above(iv, meds, params),
+        "S2d": criterion_s2d_new_immunosuppressant(iv, meds),
+        "S2e": criterion_s2e_pga_above(iv, params),
+    }, index=iv.index, dtype=object)
+
+
+def compute_category(criteria: pd.DataFrame) -> pd.Series:
+    """R5.4: SEVERE if any severe criterion fired, else MILD/MODERATE if any mild/moderate, else NONE."""
+    severe = criteria[list(SEVERE_CRITERIA)].notna().any(axis=1)
+    mild = criteria[list(MILD_CRITERIA)].notna().any(axis=1)
+    return pd.Series([SEVERE if s else MILD_MODERATE if m else NONE for s, m in zip(severe, mild)],
+                     index=criteria.index, dtype=object)
+
+
+def compute_onset(criteria: pd.DataFrame) -> pd.Series:
+    """R5.4: the earliest trigger date among all criteria that fired (each already inside the
+    interval, the occasion date otherwise); None when no criterion fired."""
+    def one(values):
+        fired = [v for v in values if v is not None and not (not isinstance(v, date) and pd.isna(v))]
+        return min(fired) if fired else None
+    return pd.Series([one(r) for r in criteria.itertuples(index=False)], index=criteria.index, dtype=object)
+
+
+def compute_fired(criteria: pd.DataFrame) -> pd.Series:
+    """The criteria that fired, e.g. "M1a;S2c" (None when none)."""
+    fired = criteria.notna()
+    return pd.Series([";".join(c for c in criteria.columns if row[c]) or None for _, row in fired.iterrows()],
+                     index=criteria.index, dtype=object)
+
+
+def compute_crf_disagreement(crf: pd.Series, category: pd.Series) -> pd.Series:
+    """R5.5: "Y" when the investigator's flare call (FLCRF) is present and differs from the
+    derived category (a QC finding; the analysis uses the derived one); None otherwise."""
+    return pd.Series(["Y" if _text(c) is not None and _text(c) != d else None for c, d in zip(crf, category)],
+                     index=category.index, dtype=object)
+
+
+def compute_flaredt_outside(iv: pd.DataFrame) -> pd.Series:
+    """§8 case 44: "Y" when the CRF FLAREDAT is present but outside the interval (onset falls
+    back to another trigger or the occasion date; a QC finding)."""
+    return _per_interval(iv, lambda row: "Y" if as_date(row.FLAREDT) is not None
+                         and not _inside(as_date(row.FLAREDT), row.LO, row.ADT) else None)
+
+
+def compute_prebaseline_crf_flare(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.Series:
+    """§8 case 43: True on an occasion that is not post-baseline (gets no R5 result) although the
+    flare CRF calls a flare there (FLCRF MILD/MODERATE or SEVERE) - a QC finding."""
+    post = compute_post_baseline(occasions, subjects)
+    called = _get(occasions, "FLCRF").map(lambda v: _text(v) in (MILD_MODERATE, SEVERE))
+    return (called.astype(bool) & ~post).astype(bool)
+
+
+def derive_param_flare(occasions: pd.DataFrame, subjects: pd.DataFrame, meds: pd.DataFrame,
+                       events: pd.DataFrame, params: RuleParameters) -> pd.DataFrame:
+    """R5 (R5.1-R5.5): the FLARE parameter, one row per post-baseline occasion.
+
+    occasions: OCCASIONS rows plus ABLFL_SLEDAI ("Y" on the R2.1 baseline occasion), PRED
+    (R3.3 daily dose on ADT) and WEIGHT (R3.4 kg at ADT, None when unknown); the flare CRF
+    columns (FLCRF, MM_NEWWORSE, SV_NEWWORSE, SV_HOSP, FLAREDT) are optional.
+    Returns, indexed by the occasion's input label in input order: USUBJID, OCC, ADT, PARAMCD,
+    PARAM, AVALC (NONE / MILD/MODERATE / SEVERE), ONSETDT (None when NONE), FLCRIT (criteria
+    fired, "M1a;S2c"), FLCRITNE (dose criteria not evaluable, case 31), FLCRF, CRFDISFL (R5.5),
+    FLDTOUFL (case 44), PREVOCC / PREVDT (the previous occasion; None when the interval starts
+    on day 1).
+    """
+    iv = compute_intervals(occasions, subjects)
+    criteria = compute_criteria(iv, meds, events, params)
+    category = compute_category(criteria)
+    out = pd.DataFrame({
+        "USUBJID": iv["USUBJID"], "OCC": iv["OCC"], "ADT": iv["ADT"],
+        "PARAMCD": pd.Series(PARAMCD, index=iv.index, dtype=object),
+        "PARAM": pd.Series(PARAM, index=iv.index, dtype=object),
+        "AVALC": category, "ONSETDT": compute_onset(criteria), "FLCRIT": compute_fired(criteria),
+        "FLCRITNE": compute_dose_not_evaluable(iv, params), "FLCRF": iv["FLCRF"],
+        "CRFDISFL": compute_crf_disagreement(iv["FLCRF"], category),
+        "FLDTOUFL": compute_flaredt_outside(iv), "PREVOCC": iv["PREVOCC"], "PREVDT": iv["PREVDT"],
+    }, index=iv.index, columns=list(OUTPUT_COLUMNS))
+    return out

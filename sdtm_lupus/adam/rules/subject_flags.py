@@ -1,0 +1,150 @@
+"""R7 per-subject ADEFF parameters: FLANY52, FLSEV52, FLMM52 and PFREE52 (derivations.md R7).
+
+The daily prednisone-equivalent dose (R3.3) is injected as `dose_on(queries) -> Series`, queries
+a frame [USUBJID, DATE], the result aligned to its index (the signature of
+steroids.compute_pred_dose with the meds bound), so this module does not depend on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pandas as pd
+
+from sdtm_lupus.adam.rules import assert_columns
+from sdtm_lupus.adam.rules.flares import SEVERE, as_date, as_float
+from sdtm_lupus.adam.rules.tte import KINDS, compute_first_flare, horizon_date
+from sdtm_lupus.config.study import RuleParameters
+
+DoseOn = Callable[[pd.DataFrame], pd.Series]
+
+FLAG_PARAMS: dict[str, tuple[str, str]] = {   # PARAMCD -> (R6 kind giving the categories, PARAM)
+    "FLANY52": ("TTFLANY", "Any SFI Flare with Onset by Day {day}"),
+    "FLSEV52": ("TTFLSEV", "Severe SFI Flare with Onset by Day {day}"),
+    "FLMM52": ("TTFLMM", "Mild/Moderate SFI Flare with Onset by Day {day}"),
+}
+PFREE_PARAM = "Prednisone-Free from Day {start} to the Last Occasion by Day {day}"
+
+# PFREE52 reasons for N, in the order they are checked
+NO_START = "NO TREATMENT START DATE"
+NO_LATE_OCCASION = "NO OCCASION FROM DAY {min} TO DAY {day}"
+DOSE_MISSING = "DOSE MISSING"
+DOSE_NOT_ZERO = "GLUCOCORTICOID DOSE ABOVE 0"
+SEVERE_FLARE = "SEVERE FLARE"
+
+
+def derive_param_flare52(flares: pd.DataFrame, subjects: pd.DataFrame, params: RuleParameters) -> pd.DataFrame:
+    """R7 FLANY52 / FLSEV52 / FLMM52: AVALC Y when the subject has an any / severe / mild-moderate
+    (MILD/MODERATE occasions only, as R6 TTFLMM) flare with onset on or before day
+    `flare_horizon_day`, else N (also without TRTSDT: a missing value never satisfies).
+
+    flares: derive_param_flare rows (USUBJID, OCC, ADT, AVALC, ONSETDT). Returns three rows per
+    subject, subjects in input order then FLANY52, FLSEV52, FLMM52 (a fresh RangeIndex; SUBJIDX
+    holds the subject's input label): USUBJID, PARAMCD, PARAM, AVALC, ADT (onset of that first
+    flare), OCC (its occasion), SUBJIDX.
+    """
+    assert_columns(subjects, ("USUBJID", "TRTSDT"), "derive_param_flare52 subjects")
+    firsts = {code: compute_first_flare(flares, subjects, params, KINDS[kind][0])
+              for code, (kind, _) in FLAG_PARAMS.items()}
+    rows = []
+    for label, u in zip(subjects.index, subjects["USUBJID"]):
+        for code, (_, param) in FLAG_PARAMS.items():
+            onset, occ = firsts[code].at[label, "ONSETDT"], firsts[code].at[label, "OCC"]
+            rows.append({"USUBJID": u, "PARAMCD": code, "PARAM": param.format(day=params.flare_horizon_day),
+                         "AVALC": "Y" if onset is not None else "N", "ADT": onset, "OCC": occ, "SUBJIDX": label})
+    return pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "PARAM", "AVALC", "ADT", "OCC", "SUBJIDX"], dtype=object)
+
+
+def compute_pfree_last_occasion(occasions: pd.DataFrame, subjects: pd.DataFrame,
+                                params: RuleParameters) -> pd.DataFrame:
+    """R7 PFREE52: per subject (aligned to `subjects`) the last occasion on or before day
+    `flare_horizon_day` (ADT, OCC; None when none, or without TRTSDT)."""
+    assert_columns(occasions, ("USUBJID", "OCC", "ADT"), "compute_pfree_last_occasion occasions")
+    by_subject: dict[str, list[tuple]] = {}
+    for u, occ, adt in zip(occasions["USUBJID"], occasions["OCC"], occasions["ADT"]):
+        if as_date(adt) is not None:
+            by_subject.setdefault(u, []).append((as_date(adt), occ))
+    rows = []
+    for u, trtsdt in zip(subjects["USUBJID"], subjects["TRTSDT"]):
+        end = horizon_date(as_date(trtsdt), params)
+        inside = [x for x in by_subject.get(u, []) if end is not None and x[0] <= end]
+        last = max(inside, key=lambda x: (x[0], x[1])) if inside else (None, None)
+        rows.append({"ADT": last[0], "OCC": last[1]})
+    return pd.DataFrame(rows, index=subjects.index, columns=["ADT", "OCC"], dtype=object)
+
+
+def derive_param_pfree52(occasions: pd.DataFrame, flares: pd.DataFrame, subjects: pd.DataFrame,
+                         dose_on: DoseOn, params: RuleParameters) -> pd.DataFrame:
+    """R7 PFREE52, one row per subject (aligned to `subjects`): AVALC Y when the daily dose
+    (R3.3, `dose_on`) is 0 on every day from day `pfree_from_day` (281) to the last occasion on
+    or before day `flare_horizon_day` (365), that occasion is on or after day
+    `pfree_last_occasion_min_day` (337), and no severe flare (R5) has onset in that span; N
+    otherwise, with REASON (a missing dose or TRTSDT never satisfies the rule).
+
+    occasions: OCCASIONS (USUBJID, OCC, ADT); flares: derive_param_flare rows (USUBJID, AVALC,
+    ONSETDT); dose_on: queries [USUBJID, DATE] -> daily dose Series aligned to the queries.
+    Returns USUBJID, PARAMCD, PARAM, AVALC, ADT (the last occasion), OCC, REASON (None when Y).
+    """
+    assert_columns(subjects, ("USUBJID", "TRTSDT"), "derive_param_pfree52 subjects")
+    assert_columns(flares, ("USUBJID", "AVALC", "ONSETDT"), "derive_param_pfree52 flares")
+    last = compute_pfree_last_occasion(occasions, subjects, params)
+    spans: dict = {}
+    reasons: dict = {}
+    for label, trtsdt in zip(subjects.index, subjects["TRTSDT"]):
+        day1 = as_date(trtsdt)
+        if day1 is None:
+            reasons[label] = NO_START
+            continue
+        adt = last.at[label, "ADT"]
+        if adt is None or adt < day1 + timedelta(days=params.pfree_last_occasion_min_day - 1):
+            reasons[label] = NO_LATE_OCCASION.format(min=params.pfree_last_occasion_min_day,
+                                                     day=params.flare_horizon_day)
+            continue
+        spans[label] = (day1 + timedelta(days=params.pfree_from_day - 1), adt)
+    doses = _span_doses(subjects, spans, dose_on)
+    severe = _severe_onsets(flares)
+    for label, u in zip(subjects.index, subjects["USUBJID"]):
+        if label in reasons:
+            continue
+        lo, hi = spans[label]
+        values = doses.get(label, [])
+        if any(v is None for v in values):
+            reasons[label] = DOSE_MISSING
+        elif any(v != 0 for v in values):
+            reasons[label] = DOSE_NOT_ZERO
+        elif any(lo <= d <= hi for d in severe.get(u, [])):
+            reasons[label] = SEVERE_FLARE
+    param = PFREE_PARAM.format(start=params.pfree_from_day, day=params.flare_horizon_day)
+    rows = [{"USUBJID": u, "PARAMCD": "PFREE52", "PARAM": param, "AVALC": "N" if label in reasons else "Y",
+             "ADT": last.at[label, "ADT"], "OCC": last.at[label, "OCC"], "REASON": reasons.get(label)}
+            for label, u in zip(subjects.index, subjects["USUBJID"])]
+    return pd.DataFrame(rows, index=subjects.index,
+                        columns=["USUBJID", "PARAMCD", "PARAM", "AVALC", "ADT", "OCC", "REASON"], dtype=object)
+
+
+def _span_doses(subjects: pd.DataFrame, spans: dict, dose_on: DoseOn) -> dict:
+    """One `dose_on` call for every day of every subject's span: {subject label: [dose | None]}."""
+    owners, queries = [], {"USUBJID": [], "DATE": []}
+    usubjid = dict(zip(subjects.index, subjects["USUBJID"]))
+    for label, (lo, hi) in spans.items():
+        for k in range((hi - lo).days + 1):
+            owners.append(label)
+            queries["USUBJID"].append(usubjid[label])
+            queries["DATE"].append(lo + timedelta(days=k))
+    out: dict = {label: [] for label in spans}
+    if not owners:
+        return out
+    frame = pd.DataFrame(queries, dtype=object)
+    doses = dose_on(frame).reindex(frame.index)
+    for label, dose in zip(owners, doses):
+        out[label].append(as_float(dose))
+    return out
+
+
+def _severe_onsets(flares: pd.DataFrame) -> dict:
+    out: dict = {}
+    for u, cat, onset in zip(flares["USUBJID"], flares["AVALC"], flares["ONSETDT"]):
+        if cat == SEVERE and as_date(onset) is not None:
+            out.setdefault(u, []).append(as_date(onset))
+    return out

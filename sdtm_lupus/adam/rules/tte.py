@@ -1,0 +1,122 @@
+"""R6 Time to first flare (ADTTE; derivations.md R6, lupus-endpoints.md §7.8).
+
+`derive_param_tte` builds one parameter (TTFLANY / TTFLSEV / TTFLMM) for the subjects given
+(the caller passes the full analysis set), from the R5 flare rows (`derive_param_flare`).
+`compute_first_flare` is shared with the R7 per-subject flags (subject_flags.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+
+from sdtm_lupus.adam.rules import assert_columns
+from sdtm_lupus.adam.rules.flares import MILD_MODERATE, SEVERE, as_date
+from sdtm_lupus.config.study import RuleParameters
+
+# kind -> (flare categories that count, PARAM)
+KINDS: dict[str, tuple[frozenset[str], str]] = {
+    "TTFLANY": (frozenset({MILD_MODERATE, SEVERE}), "Time to First SFI Flare (days)"),
+    "TTFLSEV": (frozenset({SEVERE}), "Time to First Severe SFI Flare (days)"),
+    "TTFLMM": (frozenset({MILD_MODERATE}), "Time to First Mild/Moderate SFI Flare (days)"),
+}
+EVENT_TEXT = {MILD_MODERATE: "MILD/MODERATE SFI FLARE", SEVERE: "SEVERE SFI FLARE"}
+LAST_OCCASION = ("LAST DISEASE ACTIVITY ASSESSMENT", "LAST OCCASION ON OR BEFORE DAY {day}")
+NO_OCCASION = ("NO POST-BASELINE ASSESSMENT", "TREATMENT START DATE")
+NO_START = "NO TREATMENT START DATE"
+
+FLARE_COLUMNS = ("USUBJID", "OCC", "ADT", "AVALC", "ONSETDT")
+OUTPUT_COLUMNS = ("USUBJID", "PARAMCD", "PARAM", "STARTDT", "ADT", "AVAL", "CNSR", "EVNTDESC", "CNSDTDSC", "OCC",
+                  "FLCAT")
+
+
+def horizon_date(trtsdt: date | None, params: RuleParameters) -> date | None:
+    """"day 365" (`flare_horizon_day`) is the date TRTSDT + 364 (derivations.md notation)."""
+    return None if trtsdt is None else trtsdt + timedelta(days=params.flare_horizon_day - 1)
+
+
+def compute_first_flare(flares: pd.DataFrame, subjects: pd.DataFrame, params: RuleParameters,
+                        categories: frozenset[str]) -> pd.DataFrame:
+    """Per subject (aligned to `subjects`): the first flare of the given categories with onset on
+    or before day 365 (R6, R7 FL*52): ONSETDT, OCC, AVALC; all None when there is none.
+    "First" = earliest onset, then earliest occasion date, then OCC."""
+    assert_columns(flares, FLARE_COLUMNS, "compute_first_flare flares")
+    assert_columns(subjects, ("USUBJID", "TRTSDT"), "compute_first_flare subjects")
+    best: dict[str, tuple] = {}
+    for u, occ, adt, cat, onset in zip(flares["USUBJID"], flares["OCC"], flares["ADT"], flares["AVALC"],
+                                       flares["ONSETDT"]):
+        onset = as_date(onset)
+        if cat in categories and onset is not None:
+            key = (onset, as_date(adt) or onset, occ)
+            if u not in best or key < best[u][0]:
+                best[u] = (key, cat)
+    rows = []
+    for u, trtsdt in zip(subjects["USUBJID"], subjects["TRTSDT"]):
+        end = horizon_date(as_date(trtsdt), params)
+        hit = best.get(u)
+        if hit is not None and end is not None and hit[0][0] <= end:
+            rows.append({"ONSETDT": hit[0][0], "OCC": hit[0][2], "AVALC": hit[1]})
+        else:
+            rows.append({"ONSETDT": None, "OCC": None, "AVALC": None})
+    return pd.DataFrame(rows, index=subjects.index, columns=["ONSETDT", "OCC", "AVALC"], dtype=object)
+
+
+def compute_censoring(occasions: pd.DataFrame, subjects: pd.DataFrame, params: RuleParameters) -> pd.DataFrame:
+    """R6 censoring per subject (aligned to `subjects`): the last occasion dated after day 1 and
+    on or before day 365 (ADT, OCC); ADT = TRTSDT and OCC None when there is none."""
+    assert_columns(occasions, ("USUBJID", "OCC", "ADT"), "compute_censoring occasions")
+    by_subject: dict[str, list[tuple]] = {}
+    for u, occ, adt in zip(occasions["USUBJID"], occasions["OCC"], occasions["ADT"]):
+        if as_date(adt) is not None:
+            by_subject.setdefault(u, []).append((as_date(adt), occ))
+    rows = []
+    for u, trtsdt in zip(subjects["USUBJID"], subjects["TRTSDT"]):
+        day1 = as_date(trtsdt)
+        end = horizon_date(day1, params)
+        inside = [x for x in by_subject.get(u, []) if day1 is not None and day1 < x[0] <= end]
+        last = max(inside, key=lambda x: (x[0], x[1])) if inside else None
+        rows.append({"ADT": last[0] if last else day1, "OCC": last[1] if last else None})
+    return pd.DataFrame(rows, index=subjects.index, columns=["ADT", "OCC"], dtype=object)
+
+
+def derive_param_tte(flares: pd.DataFrame, occasions: pd.DataFrame, subjects: pd.DataFrame,
+                     params: RuleParameters, kind: str) -> pd.DataFrame:
+    """R6: one ADTTE row per subject (aligned to `subjects`, the full analysis set).
+
+    kind: TTFLANY (any flare), TTFLSEV (severe), TTFLMM (MILD/MODERATE occasions only; a
+    severe one does not count). STARTDT = TRTSDT; event (CNSR 0) at the onset of the first
+    such flare with onset on or before day `flare_horizon_day`; otherwise censored (CNSR 1) at
+    the last occasion after day 1 and on or before that day, at TRTSDT when there is none
+    (§8 case 46: AVAL 1). AVAL = ADT - STARTDT + 1. OCC: the source occasion (the flare's,
+    or the censoring occasion; None when censored at TRTSDT). FLCAT: category of the event
+    flare. A subject without TRTSDT gets a row with STARTDT, ADT, AVAL, CNSR missing.
+    flares: derive_param_flare rows (USUBJID, OCC, ADT, AVALC, ONSETDT); occasions: OCCASIONS.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"derive_param_tte: kind must be one of {sorted(KINDS)}, not {kind!r}")
+    assert_columns(subjects, ("USUBJID", "TRTSDT"), "derive_param_tte subjects")
+    categories, param = KINDS[kind]
+    first = compute_first_flare(flares, subjects, params, categories)
+    censor = compute_censoring(occasions, subjects, params)
+    rows = []
+    for label, u, trtsdt in zip(subjects.index, subjects["USUBJID"], subjects["TRTSDT"]):
+        start = as_date(trtsdt)
+        row = {"USUBJID": u, "PARAMCD": kind, "PARAM": param, "STARTDT": start, "FLCAT": None}
+        if start is None:
+            row.update(ADT=None, AVAL=None, CNSR=None, EVNTDESC=NO_START, CNSDTDSC=None, OCC=None)
+        elif first.at[label, "ONSETDT"] is not None:
+            row.update(ADT=first.at[label, "ONSETDT"], CNSR=0, EVNTDESC=EVENT_TEXT[first.at[label, "AVALC"]],
+                       CNSDTDSC=None, OCC=first.at[label, "OCC"], FLCAT=first.at[label, "AVALC"])
+        elif censor.at[label, "OCC"] is not None:
+            row.update(ADT=censor.at[label, "ADT"], CNSR=1, EVNTDESC=LAST_OCCASION[0],
+                       CNSDTDSC=LAST_OCCASION[1].format(day=params.flare_horizon_day), OCC=censor.at[label, "OCC"])
+        else:
+            row.update(ADT=start, CNSR=1, EVNTDESC=NO_OCCASION[0], CNSDTDSC=NO_OCCASION[1], OCC=None)
+        if start is not None:
+            row["AVAL"] = float((row["ADT"] - start).days + 1)
+        rows.append(row)
+    out = pd.DataFrame(rows, index=subjects.index, columns=list(OUTPUT_COLUMNS), dtype=object)
+    out["AVAL"] = pd.to_numeric(out["AVAL"], errors="coerce").astype("float64")
+    out["CNSR"] = pd.array(out["CNSR"].tolist(), dtype="Int64")
+    return out

@@ -1,0 +1,121 @@
+"""R3.1 SELENA-SLEDAI total."""
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sdtm_lupus.adam.rules.sledai import (
+    DESCRIPTOR_WEIGHTS,
+    INSTRUMENTS_FILE,
+    R31_WEIGHTS,
+    SLEDAI_DESCRIPTORS,
+    compute_sitetot_disagrees,
+    compute_sledai_total,
+    load_descriptor_weights,
+)
+from sdtm_lupus.config.loading import ConfigError
+
+DERIVATIONS = Path("/work/shared/docs/derivations.md")
+
+# derivations.md R3.1, copied literally.
+R31_TEXT = ("Weights: 8 for SEIZURE, PSYCHOSIS, ORGBRAIN, VISUAL, CRANIAL, LUPUSHA, CVA, VASCULIT; 4 for ARTHRIT, "
+            "MYOSITIS, UCASTS, HEMATUR, PROTEIN, PYURIA; 2 for RASH, ALOPECIA, MUCOSAL, PLEURISY, PERICARD, LOWCOMP, "
+            "DNABIND; 1 for FEVER, THROMBO, LEUKOPEN (range 0-105).")
+
+
+def _weights_from_text(text: str) -> dict[str, int]:
+    text = " ".join(text.split())
+    section = text[text.index("Weights:"):text.index("(range")]
+    out = {}
+    for weight, names in re.findall(r"(\d+) for ([A-Z, ]+?)(?:;|$)", section.strip()):
+        for name in names.split(","):
+            out[name.strip()] = int(weight)
+    return out
+
+
+def test_table_agrees_with_r31_text():
+    assert _weights_from_text(R31_TEXT) == dict(R31_WEIGHTS)
+    assert list(R31_WEIGHTS) == list(SLEDAI_DESCRIPTORS) and sum(R31_WEIGHTS.values()) == 105
+
+
+@pytest.mark.skipif(not DERIVATIONS.exists(), reason="shared docs not mounted")
+def test_table_agrees_with_derivations_md():
+    doc = DERIVATIONS.read_text(encoding="utf-8")
+    r31 = doc[doc.index("## R3 "):doc.index("## R4 ")]
+    assert _weights_from_text(r31) == dict(R31_WEIGHTS)
+
+
+def test_weights_in_use_are_r31_and_the_spec_agrees():
+    assert dict(DESCRIPTOR_WEIGHTS) == dict(R31_WEIGHTS)
+    if INSTRUMENTS_FILE.exists():
+        assert dict(load_descriptor_weights(INSTRUMENTS_FILE)) == dict(R31_WEIGHTS)
+
+
+def _spec(tmp_path, weights):
+    items = "\n".join(f"      - {{column: {c}, kind: checkbox, weight: {w}}}" for c, w in weights.items())
+    path = tmp_path / "instruments.yaml"
+    path.write_text(f"instruments:\n  - name: SELENA-SLEDAI\n    form: sledai\n    items:\n{items}\n"
+                    "      - {column: SITETOT, kind: number, site_total: true}\n", encoding="utf-8")
+    return path
+
+
+def test_spec_file_read_missing_file_falls_back(tmp_path):
+    assert dict(load_descriptor_weights(_spec(tmp_path, R31_WEIGHTS))) == dict(R31_WEIGHTS)
+    assert load_descriptor_weights(tmp_path / "absent.yaml") is R31_WEIGHTS
+    other = tmp_path / "other.yaml"
+    other.write_text("instruments:\n  - {name: PGA, form: pga, items: []}\n", encoding="utf-8")
+    assert load_descriptor_weights(other) is R31_WEIGHTS
+
+
+@pytest.mark.parametrize("change", [{"FEVER": 2}, {"NEWITEM": 1}])
+def test_spec_disagreeing_with_r31_is_an_error(tmp_path, change):
+    with pytest.raises(ConfigError, match="R3.1"):
+        load_descriptor_weights(_spec(tmp_path, {**R31_WEIGHTS, **change}))
+
+
+def _items(rows, index=None):
+    frame = pd.DataFrame([{c: c in marked for c in SLEDAI_DESCRIPTORS} for marked in rows], index=index)
+    return frame
+
+
+@pytest.mark.parametrize("marked, total", [
+    ((), 0),
+    (SLEDAI_DESCRIPTORS, 105),
+    (("SEIZURE",), 8),
+    (("ARTHRIT", "PROTEIN"), 8),
+    (("RASH", "LOWCOMP", "DNABIND"), 6),
+    (("FEVER", "THROMBO", "LEUKOPEN"), 3),
+    (("VASCULIT", "PYURIA", "PERICARD", "LEUKOPEN"), 15),
+])
+def test_total_is_sum_of_weights(marked, total):
+    assert compute_sledai_total(_items([marked])).tolist() == [total]
+
+
+def test_total_aligns_to_input_index_and_ignores_sitetot():
+    items = _items([("SEIZURE",), (), ("RASH",)], index=[30, 10, 20])
+    items["SITETOT"] = [0, 99, 2]
+    total = compute_sledai_total(items)
+    assert total.index.tolist() == [30, 10, 20]
+    assert total.tolist() == [8, 0, 2]
+    assert total.dtype == "int64"
+
+
+def test_empty_box_is_not_marked():
+    items = _items([("RASH",)]).astype(object)
+    items.loc[0, "SEIZURE"] = None
+    items["ALOPECIA"] = pd.array([pd.NA], dtype="boolean")
+    assert compute_sledai_total(items).tolist() == [2]
+
+
+def test_missing_descriptor_column_is_refused():
+    with pytest.raises(ValueError, match="LEUKOPEN"):
+        compute_sledai_total(_items([()]).drop(columns="LEUKOPEN"))
+
+
+def test_sitetot_disagreement_is_reported_never_used():
+    # edge case 22
+    derived = pd.Series([8, 4, 0, 6])
+    sitetot = pd.Series([8.0, 6.0, None, 6.0])
+    assert compute_sitetot_disagrees(derived, sitetot).tolist() == [False, True, False, False]
