@@ -1,16 +1,207 @@
-"""LB: not mapped yet (its forms are read, checked and reported as deferred)."""
+"""LB: one record per lab result (form lab), standardised by the definitions in specs/lab-tests.yaml.
+
+Site test names reach a definition through the mapping's `lab_tests`, site units a CDISC unit
+through its `units`. Conversions run on unique (definition, unit) pairs and unique result
+texts, never row by row. Each problem is a finding naming file, row and column:
+- test name not in `lab_tests`: error LB-TEST-UNKNOWN and no record (LBTESTCD cannot be
+  guessed; the error stops the run until the mapping names the test);
+- unit not in `units`, or no factor from it to the test's standard unit: warning
+  LB-UNIT-UNKNOWN; the record is kept with LBSTRESC/LBSTRESN/LBSTRESU and the standard range null;
+- result neither a number, a qualified number (`<10`, `>=800`) nor a known result term:
+  warning LB-RESULT-UNKNOWN (LBSTRESC null); no result at all: warning LB-RESULT-MISSING.
+A qualified number keeps its qualifier and has its number converted (`<5` mg/dL of C3 ->
+LBSTRESC `<0.05`, LBSTRESU g/L), LBSTRESN null. Result terms (NEG -> NEGATIVE) have no LBSTRESU.
+LBNRIND from the standard range, inclusive limits: a number is LOW below the low limit, HIGH
+above the high limit, NORMAL between them (both limits needed). `<x` is LOW when x <= low limit
+(`<=x`: x < low) and NORMAL when the low limit is <= 0 and x <= high limit (lab quantities are
+never negative); `>x` is HIGH when x >= high limit (`>=x`: x > high). Anything else, terms
+included, stays null.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
+from functools import cache
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sdtm_lupus.config.loading import ConfigError, load_model
+from sdtm_lupus.readers.forms import ROW
+from sdtm_lupus.sdtm.context import FILE, SRCROW
 from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.timing import derive_lobxfl
+from sdtm_lupus.specs import SPECS_DIR
 
 FORMS: tuple[str, ...] = ("lab",)
+LAB_TESTS = SPECS_DIR / "lab-tests.yaml"
+NUMBER = r"^\s*(?P<qual><=|>=|<|>)?\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))\s*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LabTest(_Strict):
+    testcd: str = Field(pattern=r"^[A-Z][A-Z0-9]{0,7}$")   # LBTESTCD (default: the definition id)
+    test: str = Field(min_length=1, max_length=40)         # LBTEST
+    category: str                                          # LBCAT when none is collected
+    specimen: str                                          # LBSPEC
+    method: str | None = None                              # LBMETHOD
+    qualitative: bool = False                              # results are terms: no unit, no LBSTRESN
+    unit: str | None = None                                # standard unit (LBSTRESU)
+    factors: dict[str, float] = Field(default_factory=dict)  # original CDISC unit -> x to standard
+    sponsor: bool = False                                  # LBTESTCD/LBTEST not in CDISC CT
+
+    @model_validator(mode="after")
+    def _units(self) -> "LabTest":
+        if self.qualitative and (self.unit or self.factors):
+            raise ValueError("a qualitative test has no unit and no factors")
+        if not self.qualitative and not self.unit:
+            raise ValueError("a quantitative test needs its standard unit")
+        bad = [u for u, f in self.factors.items() if not f > 0 or (u == self.unit and f != 1)]
+        if bad:
+            raise ValueError(f"factors {bad}: must be positive (1 for the standard unit)")
+        return self
+
+    def all_factors(self) -> dict[str, float]:
+        return {self.unit: 1.0, **self.factors} if self.unit else {}
+
+
+class LabTests(_Strict):
+    result_terms: dict[str, str]      # qualitative result as written (any case) -> LBSTRESC
+    tests: dict[str, LabTest]         # definition id -> definition
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_testcd(cls, data: dict) -> dict:
+        tests = data.get("tests") if isinstance(data, dict) else None
+        if isinstance(tests, dict):
+            data = {**data, "tests": {k: {"testcd": k, **v} if isinstance(v, dict) else v for k, v in tests.items()}}
+        return data
+
+    @model_validator(mode="after")
+    def _one_to_one(self) -> "LabTests":
+        pairs = {(t.testcd, t.test) for t in self.tests.values()}
+        for i in (0, 1):
+            names = [p[i] for p in pairs]
+            if len(names) != len(set(names)):
+                raise ValueError(f"LBTESTCD and LBTEST must correspond one to one: {sorted(pairs)}")
+        keys = [(t.testcd, t.specimen, t.method) for t in self.tests.values()]
+        if len(keys) != len(set(keys)):
+            raise ValueError("two definitions share LBTESTCD, LBSPEC and LBMETHOD: records could not be told apart")
+        return self
+
+
+@cache
+def load_lab_tests(path: Path = LAB_TESTS) -> LabTests:
+    return load_model(path, LabTests)
 
 
 def build(state: MapState) -> dict[str, pd.DataFrame]:
-    for form in FORMS:
-        if state.has(form):
-            state.ctx.defer(state.forms[form])
-    return {}
+    lab = state.cleaned("lab")
+    if lab.empty:
+        return {}
+    return {"LB": build_lb(lab, state, load_lab_tests())}
+
+
+def build_lb(lab: pd.DataFrame, state: MapState, defs: LabTests) -> pd.DataFrame:
+    ctx, form = state.ctx, state.forms["lab"]
+    mapping = ctx.mapping
+    unknown_ids = sorted(set(mapping.lab_tests.values()) - set(defs.tests))
+    if unknown_ids:
+        raise ConfigError(f"{mapping.source}: lab_tests names {unknown_ids}, which are not definitions in {LAB_TESTS}")
+
+    def report(rule: str, severity: str, message: str, mask: pd.Series, column: str, **extra: pd.Series) -> None:
+        rows = form.data.loc[mask[mask].index, ["SUBJID", column, ROW]]
+        ctx.report(rule, severity, message, form, column, rows.assign(**{k: v[mask] for k, v in extra.items()}))
+
+    # test: site name -> definition (exact, else ignoring case and outer spaces)
+    folded = {k.strip().casefold(): v for k, v in mapping.lab_tests.items()}
+    names = pd.unique(lab["LBTEST"].dropna())
+    def_id = lab["LBTEST"].map({n: mapping.lab_tests.get(n, folded.get(n.strip().casefold())) for n in names})
+    unknown = def_id.isna()
+    report("LB-TEST-UNKNOWN", "error", "lab test {value!r} is not in the mapping's lab_tests: no LB record",
+           unknown, "LBTEST")
+    definitions = pd.DataFrame.from_dict({k: t.model_dump() for k, t in defs.tests.items()}, orient="index")
+    d = lab[~unknown].assign(_def=def_id[~unknown]).join(definitions, on="_def")
+    quant = ~d["qualitative"].astype(bool)
+
+    # units and conversion factors, on unique (definition, unit) pairs
+    unit = d["LBORRESU"].map({u: mapping.units.get(u.strip()) for u in pd.unique(d["LBORRESU"].dropna())}).astype(object)
+    factors = pd.DataFrame([(k, u, f) for k, t in defs.tests.items() for u, f in t.all_factors().items()],
+                           columns=["_def", "_unit", "_factor"])
+    factor = pd.Series(d[["_def"]].assign(_unit=unit).merge(factors, how="left", on=["_def", "_unit"])["_factor"]
+                       .to_numpy(), index=d.index)
+
+    # results, parsed once per distinct text
+    texts = pd.Series(pd.unique(d["LBORRES"].dropna()), dtype=object)
+    terms = {k.upper(): v for k, v in {**defs.result_terms, **(mapping.value_map("lab", "LBORRES") or {})}.items()}
+    parts = texts.str.extract(NUMBER)
+    parsed = pd.DataFrame({"qual": parts["qual"].fillna("").to_numpy(), "num": pd.to_numeric(parts["num"]).to_numpy(),
+                           "term": texts.str.strip().str.upper().map(terms).to_numpy()}, index=texts.to_numpy())
+    p = parsed.reindex(d["LBORRES"].to_numpy()).set_axis(d.index)
+    number = p["num"].where(quant)
+    term = p["term"].where(number.isna())
+    qual = p["qual"].where(number.notna(), "")
+    value = (number * factor).round(10)
+    lo, hi = ((_numbers(d[c]) * factor).round(10) for c in ("LBORNRLO", "LBORNRHI"))
+
+    not_mapped = d["LBORRESU"].notna() & unit.isna()
+    report("LB-UNIT-UNKNOWN", "warning", "unit {value!r} is not in the mapping's units: kept as collected, "
+           "no numeric standard result", not_mapped, "LBORRESU")
+    needs = quant & (p["num"].notna() | d["LBORNRLO"].notna() | d["LBORNRHI"].notna())
+    report("LB-UNIT-UNKNOWN", "warning", "no conversion from unit {value!r} to {STDU} for {TESTCD} in "
+           "specs/lab-tests.yaml: no standard result", needs & factor.isna() & ~not_mapped, "LBORRESU",
+           STDU=d["unit"], TESTCD=d["testcd"])
+    report("LB-RESULT-MISSING", "warning", "no result: record kept without a standard result",
+           d["LBORRES"].isna(), "LBORRES")
+    report("LB-RESULT-UNKNOWN", "warning", "result {value!r} is neither a number nor a known result term "
+           "(specs/lab-tests.yaml result_terms): LBSTRESC null", d["LBORRES"].notna() & number.isna() & term.isna(),
+           "LBORRES")
+
+    text = value.map({v: np.format_float_positional(v, trim="-") for v in pd.unique(value.dropna())})
+    dtc = d["LBDAT"].where(~(d["LBDAT"].str.len().eq(10) & d["LBTIM"].notna()), d["LBDAT"] + "T" + d["LBTIM"])
+    category = d["LBCAT"]
+    if (cat_map := mapping.value_map("lab", "LBCAT")) is not None:
+        category = category.map(cat_map).where(lambda s: s.notna(), category)
+    lb = pd.DataFrame({
+        "STUDYID": state.study.studyid, "DOMAIN": "LB", "USUBJID": d["USUBJID"],
+        "LBTESTCD": d["testcd"], "LBTEST": d["test"], "LBCAT": category.where(category.notna(), d["category"]),
+        "LBORRES": d["LBORRES"], "LBORRESU": unit.where(unit.notna(), d["LBORRESU"]),
+        "LBORNRLO": d["LBORNRLO"], "LBORNRHI": d["LBORNRHI"],
+        "LBSTRESC": (qual + text).where(value.notna(), term), "LBSTRESN": value.where(qual.eq("")),
+        "LBSTRESU": d["unit"].where(value.notna()), "LBSTNRLO": lo, "LBSTNRHI": hi,
+        "LBNRIND": reference_indicator(value, qual, lo, hi),
+        "LBNAM": d["LBNAM"], "LBSPEC": d["specimen"], "LBMETHOD": d["method"], "LBDTC": dtc,
+    }, index=d.index)
+    # timing once per collection (subject, folder, date/time), not once per test
+    keys = pd.DataFrame({"USUBJID": d["USUBJID"], "FOLDER": d["FOLDER"], "LBDTC": dtc})
+    visits = keys.drop_duplicates()
+    visits["VISITNUM"], visits["VISIT"] = state.visit(visits["USUBJID"], visits["FOLDER"], visits["LBDTC"])
+    visits["EPOCH"] = state.epoch(visits["LBDTC"], visits["USUBJID"])
+    visits["LBDY"] = state.study_day(visits["LBDTC"], visits["USUBJID"])
+    timing = keys.merge(visits, how="left", on=list(keys.columns)).set_axis(d.index)
+    lb[["VISITNUM", "VISIT", "EPOCH", "LBDY"]] = timing[["VISITNUM", "VISIT", "EPOCH", "LBDY"]]
+    lb["LBLOBXFL"] = derive_lobxfl(lb.assign(_method=lb["LBMETHOD"].fillna("")), "LBDTC",
+                                   state.ref(lb["USUBJID"], "RFXSTDTC"), ["USUBJID", "LBTESTCD", "LBSPEC", "_method"],
+                                   valid=lb["LBORRES"].notna())
+    lb[FILE], lb[SRCROW] = state.file("lab"), d[ROW]
+    return lb
+
+
+def _numbers(text: pd.Series) -> pd.Series:
+    """Numeric value of each text (NaN when not a number), converted once per distinct text."""
+    uniq = pd.unique(text.dropna())
+    return text.map(dict(zip(uniq, pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce")))).astype("float64")
+
+
+def reference_indicator(value: pd.Series, qual: pd.Series, lo: pd.Series, hi: pd.Series) -> pd.Series:
+    """LBNRIND from standard values, their qualifiers ("", <, <=, >, >=) and standard limits (see module doc)."""
+    plain = qual.eq("") & value.notna()
+    below, above = qual.isin(["<", "<="]), qual.isin([">", ">="])
+    low = (plain | below) & (value < lo) | qual.eq("<") & (value == lo)
+    high = (plain | above) & (value > hi) | qual.eq(">") & (value == hi)
+    normal = plain & lo.notna() & hi.notna() | below & (lo <= 0) & (value <= hi)
+    return pd.Series(np.select([low, high, normal], ["LOW", "HIGH", "NORMAL"], None), index=value.index, dtype=object)
