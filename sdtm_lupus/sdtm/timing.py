@@ -12,8 +12,8 @@ from sdtm_lupus.config.study import Study
 
 def _dates(iso: pd.Series) -> pd.Series:
     """Complete ISO dates/datetimes -> datetime64 days; partial or missing -> NaT."""
-    text = iso.astype(object).where(iso.notna(), None)
-    full = text.map(lambda v: v[:10] if isinstance(v, str) and len(v) >= 10 else None)
+    text = iso.astype("str").where(iso.notna(), "")
+    full = text.str.slice(0, 10).where(text.str.len() >= 10)
     return pd.to_datetime(full, format="%Y-%m-%d", errors="coerce")
 
 

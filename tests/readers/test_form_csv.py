@@ -124,3 +124,53 @@ def test_quoted_newline_keeps_line_numbers_and_values_as_is(tmp_path):
 def test_malformed_quoting_is_fatal_with_line(tmp_path):
     [finding] = fatal(tmp_path, HEADER + 'S1,01,01-0001,,"Rash"x,05-MAR-2021\n')
     assert (finding.rule, finding.row) == ("READ-CSV-SYNTAX", 2)
+
+
+# The fast path (pandas' C parser) must read exactly what the csv module reads, or step aside.
+from sdtm_lupus.readers import form_csv  # noqa: E402
+
+SAME_AS_CSV_MODULE = [
+    HEADER + ROWS,
+    (HEADER + ROWS).replace("\n", "\r\n"),
+    HEADER + 'S1,01,01-0001,,"Rash,\non ""both"" arms",05-MAR-2021\nS1,01,"01-0002",,"",UN-MAR-2021\n',
+    HEADER + 'S1,01,01-0001,,"a\r\nb\r\nc",05-MAR-2021\r\nS1,01,01-0002,,x,y\r\n',
+    '"STUDY\nID",SITEID,SUBJID,FOLDER,AETERM,AESTDAT\nS1,01,01-0001,,"x\n\ny",d\nS1,01,01-0002,,z,d',
+    HEADER + 'S1,01,01-0001,,"""quoted""",d\n',
+]
+FALLS_BACK = [
+    HEADER + "S1,01,01-0001,,Rash,05-MAR-2021\n\nS1,01,01-0002,,x,y\n",  # blank line
+    HEADER + "S1,01,01-0001,,Rash,05-MAR-2021\n  \n",                    # whitespace-only line
+    HEADER + "S1,01,01-0001,,Rash\n",                                    # short record
+    HEADER + "S1,01,01-0001,,Rash,d,extra\n",                            # long record
+    HEADER + 'S1,01,01-0001,,Ra"sh,d\n',                                 # quote inside unquoted field
+    HEADER + 'S1,01,01-0001,,"Rash"x,d\n',                               # text after a closing quote
+    HEADER + 'S1,01,01-0001,,"Rash,d\n',                                 # unterminated quote
+    HEADER.replace("\n", "\r") + "S1,01,01-0001,,Rash,d\r",              # lone CR line breaks
+    "",
+]
+
+
+def _csv_module(text):
+    def finding(rule, message, **where):
+        raise AssertionError(f"{rule}: {message}")
+    return form_csv._parse_csv_module(text, len(text), finding)
+
+
+@pytest.mark.parametrize("text", SAME_AS_CSV_MODULE)
+def test_fast_path_reads_like_the_csv_module(text):
+    fast, slow = form_csv._parse_fast(text), _csv_module(text)
+    assert fast is not None
+    assert fast.header == slow.header and list(fast.starts) == list(slow.starts) and not slow.bad
+    for i in range(len(slow.header)):
+        assert list(fast.column(i)) == list(slow.column(i))
+
+
+@pytest.mark.parametrize("text", FALLS_BACK)
+def test_fast_path_steps_aside_for_irregular_files(text):
+    assert form_csv._parse_fast(text) is None
+
+
+def test_quoted_line_breaks_give_record_start_lines(tmp_path):
+    form, _ = read(tmp_path, HEADER + 'S1,01,01-0001,,"a\nb\nc",d\nS1,01,01-0002,,"e\r\nf",d\nS1,01,01-0003,,g,d\n')
+    assert form.data[ROW].tolist() == [2, 5, 7]
+    assert form.data["AETERM"].tolist() == ["a\nb\nc", "e\r\nf", "g"]
