@@ -21,6 +21,7 @@ from sdtm_lupus.specs import Codelist, Specs, load_specs
 Progress = Callable[[str], None]
 EXIT_OK, EXIT_VALIDATION, EXIT_INPUT = 0, 1, 2
 SDTM_STANDARD = "SDTMIG 3.4"
+ADAM_STANDARD = "ADaMIG 1.3"
 
 
 @dataclass
@@ -95,6 +96,14 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
         raise InputError(errors(ctx.findings))
     lap("map")
 
+    progress("deriving ADaM (ADSL, ADEFF, ADTTE)")
+    from sdtm_lupus.adam import derive_adam
+
+    adam = derive_adam(datasets, study, mapping, specs)
+    ctx.findings.extend(adam.findings)
+    datasets.update(adam.datasets)
+    lap("derive")
+
     progress("validating " + ", ".join(f"{n} ({len(d)})" for n, d in datasets.items()))
     from sdtm_lupus.validate.gate import run_gate
 
@@ -102,6 +111,7 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     lap("validate")
     blocking = gate.blocking(fail_on)
     report = build_report(study, mapping, specs, raw_dir, transport, datasets, ctx, gate, fail_on)
+    report["endpoints"] = adam.summary
     exit_code = EXIT_VALIDATION if blocking else EXIT_OK
     target = rejected_dir(out_dir) if blocking else out_dir
     progress(("gate failed: writing the validation report to " if blocking else "writing ") + str(target))
@@ -109,6 +119,10 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     lap("write")
     return ConvertResult(exit_code, target, transport, {n: len(d) for n, d in datasets.items()},
                          ctx.findings, report, timings)
+
+
+def is_adam(name: str) -> bool:
+    return name.startswith("AD")
 
 
 def rejected_dir(out_dir: Path) -> Path:
@@ -121,10 +135,14 @@ def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, rep
     from sdtm_lupus.write.outputs import write_datasets
 
     with atomic_output_dir(target) as tmp:
-        if datasets:
-            files = write_datasets(tmp / "sdtm", datasets, specs.datasets)
+        written = [n for n in datasets if len(datasets[n])]   # an empty dataset is not submitted
+        for folder, names in (("sdtm", [n for n in written if not is_adam(n)]),
+                              ("adam", [n for n in written if is_adam(n)])):
+            if not names:
+                continue
+            files = write_datasets(tmp / folder, {n: datasets[n] for n in names}, specs.datasets)
             for name, file in files.items():
-                report["datasets"][name]["file"] = f"sdtm/{file}"
+                report["datasets"][name]["file"] = f"{folder}/{file}"
         (tmp / "validation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
 
@@ -145,7 +163,9 @@ def build_report(study: Study, mapping: Mapping, specs: Specs, raw_dir: Path, tr
     return {
         "tool": {"name": "sdtm-lupus", "version": __version__},
         "study": study.studyid,
-        "standards": {"sdtm": SDTM_STANDARD, "ct": f"{specs.terminology.package} {specs.terminology.version}"},
+        "standards": {"sdtm": SDTM_STANDARD, "adam": ADAM_STANDARD,
+                      "ct": f"{specs.terminology.package} {specs.terminology.version}"},
+        "rule_parameters": {"values": study.rules.model_dump(), "overrides": study.rule_overrides()},
         "mapping": mapping.name,
         "input": {"transport": transport, "files": _input_files(raw_dir)},
         "status": "failed" if blocking else "passed",
@@ -193,10 +213,9 @@ def validate_output(out_dir: Path, study_path: Path | None = None, *, fail_on: s
     from sdtm_lupus.validate.gate import run_gate
     from sdtm_lupus.write.xpt import read_xpt
 
-    folder = Path(out_dir) / "sdtm"
-    files = sorted(folder.glob("*.xpt")) if folder.is_dir() else []
+    files = sorted(Path(out_dir).glob("sdtm/*.xpt")) + sorted(Path(out_dir).glob("adam/*.xpt"))
     if not files:
-        raise InputError(f"{out_dir}: no sdtm/*.xpt files to validate")
+        raise InputError(f"{out_dir}: no sdtm/*.xpt or adam/*.xpt files to validate")
     specs = study_specs(load_study(study_path)) if study_path else load_specs()
     datasets = {}
     for path in files:

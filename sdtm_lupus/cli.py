@@ -61,7 +61,8 @@ def main() -> None:
 
 
 @main.command(help=f"""Convert the raw export in RAW_DIR (form CSV folder or ODM export.xml)
-into SDTM XPT v5 files under OUT_DIR/sdtm, with OUT_DIR/validation.json.
+into SDTM and ADaM XPT v5 files under OUT_DIR/sdtm and OUT_DIR/adam, with
+OUT_DIR/validation.json (gate result, findings, reconciliation, endpoint summary).
 
 The output folder is replaced only when everything succeeded. When the validation gate
 fails, nothing is written to OUT_DIR and the report goes to OUT_DIR.rejected/.
@@ -99,9 +100,23 @@ def convert(raw_dir, study_path, mapping_path, out_dir, quiet, log_json, fail_on
         sys.exit(1)
     say(f"wrote {counts} to {result.out_dir} "
         f"({len(result.findings)} finding(s); {gate['failed']} expectation(s) failed below --fail-on)")
+    for line in endpoint_lines(result.report.get("endpoints", {})):
+        say(line)
 
 
-@main.command(help=f"""Re-validate the XPT files of an existing output folder (OUT_DIR/sdtm/*.xpt)
+def endpoint_lines(summary: dict) -> list[str]:
+    """The one-page endpoint summary (counts only, no statistical testing)."""
+    lines = ["endpoint summary (full analysis set, counts only):"] if summary.get("by_arm") else []
+    for arm, row in summary.get("by_arm", {}).items():
+        sri, fl, sev, tte = row["sri4_week48"], row["FLANY52"], row["FLSEV52"], row["TTFLANY"]
+        median = "not reached" if tte["median_days"] is None else f"{tte['median_days']:g} days"
+        lines.append(f"  {arm} (n={row['fas']}): SRI-4 week 48 {sri['responders']}/{sri['n']}; "
+                     f"any flare by day 365 {fl['yes']}/{fl['n']}; severe {sev['yes']}/{sev['n']}; "
+                     f"median time to first flare {median}")
+    return lines
+
+
+@main.command(help=f"""Re-validate the XPT files of an existing output folder (OUT_DIR/sdtm, OUT_DIR/adam)
 without converting. Prints the gate result as JSON on stdout.
 
 {EXIT_CODES_HELP}""")

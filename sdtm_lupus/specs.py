@@ -153,6 +153,18 @@ def load_raw_layout(root: Path = SPECS_DIR) -> RawLayout:
 
 
 PROVENANCE = ("_file", "_row")
+DATE_FORMATS = ("DATE", "YYMMDD", "E8601DA")
+SAS_EPOCH_ORDINAL = 715510  # date(1960, 1, 1).toordinal()
+
+
+def _sas_day(value) -> float:
+    """A date (or an existing SAS day number) -> SAS day number; missing -> NaN."""
+    if hasattr(value, "toordinal"):
+        return float(value.toordinal() - SAS_EPOCH_ORDINAL)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def conform_to_spec(df: "pd.DataFrame", spec: DatasetSpec) -> "pd.DataFrame":
@@ -162,7 +174,9 @@ def conform_to_spec(df: "pd.DataFrame", spec: DatasetSpec) -> "pd.DataFrame":
     out = {}
     for var in spec.variables:
         col = df[var.name] if var.name in df else pd.Series(None, index=df.index, dtype=object)
-        if var.type == "Num":
+        if var.type == "Num" and var.format and var.format.startswith(DATE_FORMATS):
+            out[var.name] = col.map(_sas_day).astype("float64")
+        elif var.type == "Num":
             out[var.name] = pd.to_numeric(col, errors="coerce").astype("float64")
         else:
             text = col.astype(object)

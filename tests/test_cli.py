@@ -58,7 +58,7 @@ def test_convert_writes_dm_ex_and_report(tmp_path):
     report = json.loads((out / "validation.json").read_text(encoding="utf-8"))
     assert report["status"] == "passed" and report["datasets"]["EX"]["records"] == 3
     run = json.loads(log.read_text(encoding="utf-8"))
-    assert run["exit_code"] == 0 and set(run["timings_s"]) == {"read", "map", "validate", "write"}
+    assert run["exit_code"] == 0 and set(run["timings_s"]) == {"read", "map", "derive", "validate", "write"}
 
 
 def test_convert_twice_gives_byte_identical_outputs(tmp_path):
@@ -113,8 +113,11 @@ def test_failed_gate_exits_1_keeps_previous_output_and_writes_report_aside(tmp_p
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     report = json.loads((tmp_path / "out.rejected" / "validation.json").read_text(encoding="utf-8"))
     failed = [e for e in report["gate"]["expectations"] if e["status"] == "failed"]
-    assert [(e["id"], e["dataset"], e["unexpected_count"]) for e in failed] == [("DM.SEX.CT", "DM", 3)]
-    assert failed[0]["examples"][0]["file"] == "enrol.csv" and failed[0]["examples"][0]["row"] == 2
+    # DM has three subjects; ADSL carries SEX of the two assigned to an arm
+    assert [(e["id"], e["dataset"], e["unexpected_count"]) for e in failed] == [
+        ("ADSL.SEX.CT", "ADSL", 2), ("DM.SEX.CT", "DM", 3)]
+    dm_failure = failed[1]
+    assert dm_failure["examples"][0]["file"] == "enrol.csv" and dm_failure["examples"][0]["row"] == 2
     assert not (tmp_path / "out.rejected" / "sdtm").exists()
 
 

@@ -62,7 +62,7 @@ def build_subjects(sdtm: dict[str, pd.DataFrame]) -> pd.DataFrame:
     else:
         subjects["DSDECOD"], subjects["DSSTDT"] = None, None
     weights = build_weights(sdtm)
-    screening = weights[weights["SCREENING"]].drop_duplicates("USUBJID", keep="last").set_index("USUBJID")
+    screening = weights.loc[weights["SCREENING"].astype(bool)].drop_duplicates("USUBJID", keep="last").set_index("USUBJID")
     subjects["SCRWEIGHT"] = subjects["USUBJID"].map(screening["WEIGHT"])
     return subjects
 
@@ -70,7 +70,8 @@ def build_subjects(sdtm: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def build_weights(sdtm: dict[str, pd.DataFrame]) -> pd.DataFrame:
     vs = sdtm.get("VS")
     if vs is None or not len(vs):
-        return pd.DataFrame({"USUBJID": [], "DATE": [], "WEIGHT": [], "SCREENING": []})
+        return pd.DataFrame({"USUBJID": pd.Series(dtype=object), "DATE": pd.Series(dtype=object),
+                             "WEIGHT": pd.Series(dtype=float), "SCREENING": pd.Series(dtype=bool)})
     w = vs[vs["VSTESTCD"].eq("WEIGHT") & vs["VSSTRESN"].notna()]
     out = pd.DataFrame({"USUBJID": w["USUBJID"].to_numpy(), "DATE": [to_date(v) for v in w["VSDTC"]],
                         "WEIGHT": w["VSSTRESN"].to_numpy(dtype=float),

@@ -65,6 +65,13 @@ class RuleParameters(_Strict):
     pfree_last_occasion_min_day: int = 337  # R7 PFREE52
 
 
+class Criterion(_Strict):
+    """One inclusion/exclusion criterion of the protocol (TI)."""
+    ietestcd: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,7}$")
+    ietest: str = Field(max_length=200)
+    iecat: Literal["INCLUSION", "EXCLUSION"]
+
+
 class Study(_Strict):
     studyid: str
     title: str
@@ -82,6 +89,7 @@ class Study(_Strict):
     unscheduled_folder: str = "UNSCHEDULED"
     early_termination: SpecialVisit
     dosing_folders: tuple[str, ...] = ()
+    criteria: tuple[Criterion, ...] = ()       # empty: criteria unknown, no TI dataset
     rules: RuleParameters = RuleParameters()
     source: Path | None = Field(default=None, exclude=True)
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from sdtm_lupus.findings import Finding
 from sdtm_lupus.readers.forms import ROW, Forms
-from sdtm_lupus.sdtm import ae, cm, dm, ds, ex, lb, qs, sv, trial_design
+from sdtm_lupus.sdtm import ae, cm, dm, ds, ex, lb, mh, qs, suppdm, suppex, sv, trial_design, vs
 from sdtm_lupus.sdtm.context import FILE, SRCROW, MapContext
 from sdtm_lupus.sdtm.state import MapState
 from sdtm_lupus.sdtm.subjects import check_folders, check_subjects
@@ -31,6 +31,10 @@ DOMAINS: list[tuple[str, Builder]] = [
     ("QS", qs.build),
     ("LB", lb.build),
     ("DS", ds.build),
+    ("MH", mh.build),
+    ("VS", vs.build),
+    ("SUPPDM", suppdm.build),
+    ("SUPPEX", suppex.build),
     ("SV", sv.build),
     ("TRIAL DESIGN", trial_design.build),
 ]

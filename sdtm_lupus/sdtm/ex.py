@@ -22,7 +22,9 @@ def given_doses(state: MapState) -> pd.DataFrame:
 
 
 def build(state: MapState) -> dict[str, pd.DataFrame]:
-    return {"EX": build_ex(given_doses(state), state.dm, state.visits, state.ctx, state.file("dosing"))}
+    ex = build_ex(given_doses(state), state.dm, state.visits, state.ctx, state.file("dosing"))
+    state.cache["EX"] = ex
+    return {"EX": ex}
 
 
 def _given_doses(dosing: pd.DataFrame, form: Form, planned_arm: pd.Series, ctx: MapContext) -> pd.DataFrame:

@@ -1,16 +1,458 @@
-"""QS: not mapped yet (its forms are read, checked and reported as deferred)."""
+"""QS: clinician-scored instruments (SELENA-SLEDAI with its PGA, BILAG-2004, the flare CRF).
+
+What each raw column becomes is data (specs/instruments.yaml); this module only applies it:
+one QS record per item per raw row, every record of a row carrying that row's provenance.
+
+* A row with every item cell empty: one QSALL record, QSSTAT NOT DONE (one-item forms: that
+  item NOT DONE). An empty cell of a row with data: the item NOT DONE (or no record where the
+  item is conditional, FLAREDAT). Checkbox cells are never empty: empty = not ticked.
+* QSGRPID identifies the occasion (derivations R1.1: subject, FOLDER, assessment date) and
+  is shared by the sledai, pga, bilag and flare records of one occasion: `<FOLDER>/<date>`.
+  When one form has several rows with the same identity, the last row of the file stands
+  for the occasion and keeps that value; the earlier rows get `<FOLDER>/<date>/<n>`
+  (n = 1, 2, ... in file order), so re-assessments never collide.
+* FLAREDAT (flare onset) is the flare CRF's own question SFI0105 (QSORRES ISO 8601 date),
+  present only when filled; the CE flare event takes CESTDTC from it and links by QSGRPID.
+* QSLOBXFL: the last record with a result on or before RFXSTDTC per USUBJID and QSTESTCD.
+* QSSEQ: per subject by visit number, date, re-assessment rank, instrument, item.
+* QC findings (never overrides): QC-SLEDAI-SITETOT, QC-SLEDAI-EMPTY, QC-REASSESSMENT,
+  QC-BILAG-E-TO-D, QC-OCCASION-UNMATCHED, QC-FLARE-CRF, QC-PGA-RANGE.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sdtm_lupus.config.loading import load_model
+from sdtm_lupus.readers.forms import ROW, Form
+from sdtm_lupus.sdtm.context import FILE, SRCROW, MapContext
 from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.timing import derive_lobxfl, derive_study_day
+from sdtm_lupus.specs import SPECS_DIR, load_raw_layout
 
-FORMS: tuple[str, ...] = ("sledai", "bilag", "pga", "flare")
+INSTRUMENTS_PATH = SPECS_DIR / "instruments.yaml"
+NOT_DONE = "NOT DONE"
+EVALUATOR = "INVESTIGATOR"
+QSALL = ("QSALL", "Questionnaire")
+RAW_KINDS = {"checkbox": {"checkbox"}, "flag": {"checkbox"}, "number": {"number", "integer"},
+             "code": {"code", "text"}, "date": {"date", "fulldate"}}
 
 
+# ---------------------------------------------------------------- instrument definitions
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Item(_Strict):
+    column: str
+    testcd: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,7}$")
+    test: str = Field(min_length=1, max_length=40)
+    kind: Literal["checkbox", "flag", "number", "code", "date"]
+    weight: int | None = Field(default=None, ge=0)
+    site_total: bool = False
+    scat: str | None = Field(default=None, max_length=200)
+    evlint: str | None = Field(default=None, pattern=r"^-?P(\d+[YMWD])+$")
+    empty: Literal["not_done", "omit"] = "not_done"
+    range: tuple[float, float] | None = None
+    decimals: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Item":
+        if (self.kind == "checkbox") != (self.weight is not None):
+            raise ValueError(f"{self.column}: a weight is required for a checkbox item and only there")
+        if self.kind != "number" and (self.site_total or self.range or self.decimals is not None):
+            raise ValueError(f"{self.column}: site_total, range and decimals apply to number items only")
+        if not self.test.startswith(self.testcd[:-2] + "-"):
+            raise ValueError(f"{self.column}: QSTEST {self.test!r} must start with {self.testcd[:-2]}-")
+        if self.testcd == QSALL[0]:
+            raise ValueError(f"{self.column}: {QSALL[0]} is reserved for a form not done")
+        return self
+
+
+class Condition(_Strict):
+    any_of: tuple[str, ...] = ()
+    none_of: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _one(self) -> "Condition":
+        if bool(self.any_of) == bool(self.none_of):
+            raise ValueError("a condition has exactly one of any_of, none_of")
+        return self
+
+
+class CallChecks(_Strict):
+    column: str
+    rules: dict[str, tuple[Condition, ...]]
+
+
+class Instrument(_Strict):
+    name: str
+    form: str
+    qscat: str = Field(min_length=1, max_length=200)
+    defines_occasion: bool = False
+    items: tuple[Item, ...] = Field(min_length=1)
+    forbidden_transitions: tuple[tuple[str, str], ...] = ()
+    call_checks: CallChecks | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Instrument":
+        columns = [i.column for i in self.items]
+        if len(set(columns)) != len(columns):
+            raise ValueError(f"{self.name}: a raw column is used twice")
+        if sum(i.site_total for i in self.items) > 1:
+            raise ValueError(f"{self.name}: at most one site_total item")
+        if any(i.site_total for i in self.items) and not any(i.kind == "checkbox" for i in self.items):
+            raise ValueError(f"{self.name}: a site_total needs weighted checkbox items")
+        if self.call_checks:
+            named = {self.call_checks.column} | {c for conds in self.call_checks.rules.values()
+                                                 for cond in conds for c in cond.any_of + cond.none_of}
+            if not named <= set(columns):
+                raise ValueError(f"{self.name}: call_checks name columns that are not items: {sorted(named - set(columns))}")
+        return self
+
+
+class Instruments(_Strict):
+    instruments: tuple[Instrument, ...]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Instruments":
+        layout = load_raw_layout()
+        forms = [i.form for i in self.instruments]
+        if len(set(forms)) != len(forms):
+            raise ValueError("one instrument per form")
+        if sum(i.defines_occasion for i in self.instruments) > 1:
+            raise ValueError("at most one instrument defines the occasions")
+        codes = [item.testcd for i in self.instruments for item in i.items]
+        tests = [item.test for i in self.instruments for item in i.items]
+        for name, values in (("QSTESTCD", codes), ("QSTEST", tests)):
+            dup = sorted({v for v in values if values.count(v) > 1})
+            if dup:
+                raise ValueError(f"{name} used twice: {dup}")
+        for inst in self.instruments:
+            spec = layout.forms.get(inst.form)
+            if spec is None or not spec.visit_based or not spec.date_column:
+                raise ValueError(f"{inst.name}: form {inst.form!r} is not a visit-based raw form with a date")
+            for item in inst.items:
+                raw_kind = spec.columns.get(item.column)
+                if raw_kind not in RAW_KINDS[item.kind]:
+                    raise ValueError(f"{inst.name}: {inst.form}.{item.column} is {raw_kind or 'not a column'}, "
+                                     f"not usable as a {item.kind} item")
+        return self
+
+
+@cache
+def load_instruments(path: Path = INSTRUMENTS_PATH) -> Instruments:
+    return load_model(path, Instruments)
+
+
+# ---------------------------------------------------------------- records
 def build(state: MapState) -> dict[str, pd.DataFrame]:
-    for form in FORMS:
-        if state.has(form):
-            state.ctx.defer(state.forms[form])
-    return {}
+    defs = load_instruments()
+    present = [inst for inst in defs.instruments if state.has(inst.form)]
+    if not present:
+        return {}
+    codes = sorted([QSALL[0]] + [item.testcd for inst in defs.instruments for item in inst.items])
+    test_order = {code: k for k, code in enumerate(codes)}
+    cat_order = {cat: k for k, cat in enumerate(dict.fromkeys(inst.qscat for inst in defs.instruments))}
+    occasions = {inst.form: _occasions(state, inst, state.cleaned(inst.form)) for inst in present}
+    _rank_rows(occasions, {inst.form: cat_order[inst.qscat] for inst in present})
+    frames = [_records(state, inst, state.cleaned(inst.form), occasions[inst.form], test_order) for inst in present]
+    qs = pd.concat(frames, ignore_index=True)
+    # QSLOBXFL: only records dated on or before first exposure can carry it (derive_lobxfl
+    # re-checks), so it runs on those alone; a flag per USUBJID and QSTESTCD
+    pre = qs["_pre"].to_numpy()
+    qs["QSLOBXFL"] = None
+    qs.loc[pre, "QSLOBXFL"] = derive_lobxfl(qs[pre], "QSDTC", qs.loc[pre, "_rfx"], ["USUBJID", "QSTESTCD"],
+                                            valid=qs.loc[pre, "QSSTAT"].isna())
+    # QSSEQ: 1..n per subject in the order of the raw rows' rank, then of the item
+    sort = np.argsort(qs["_rank"].to_numpy() * (len(codes) + 1) + qs["_test"].to_numpy(), kind="stable")
+    subj = qs["_subj"].to_numpy()[sort]
+    idx = np.arange(len(sort))
+    seq = np.empty(len(sort))
+    seq[sort] = idx - np.maximum.accumulate(np.where(np.r_[True, subj[1:] != subj[:-1]], idx, 0)) + 1
+    qs["QSSEQ"] = seq
+    for inst in present:
+        _qc(state, inst, occasions, defs)
+    return {"QS": qs.drop(columns=["_subj", "_rank", "_test", "_pre", "_rfx"])}
+
+
+def _rank_rows(occasions: dict[str, pd.DataFrame], cat: dict[str, int]) -> None:
+    """_subj and _rank of every raw row: subject, visit number, date, re-assessment rank, instrument, row."""
+    rows = pd.concat([occ.assign(_cat=cat[form]) for form, occ in occasions.items()], ignore_index=True)
+    subj = pd.factorize(rows["USUBJID"], sort=True)[0]
+    dtc = pd.factorize(rows["QSDTC"], sort=True)[0].astype(float)
+    dtc[dtc < 0] = np.inf                                   # missing dates last
+    keys = [subj, rows["VISITNUM"].to_numpy(dtype=float), dtc, rows["_dup"].to_numpy(), rows["_cat"].to_numpy(),
+            rows[SRCROW].to_numpy()]
+    rank = np.empty(len(rows), dtype=np.int64)
+    rank[np.lexsort(keys[::-1])] = np.arange(len(rows))
+    start = 0
+    for occ in occasions.values():
+        occ["_subj"], occ["_rank"] = subj[start:start + len(occ)], rank[start:start + len(occ)]
+        start += len(occ)
+
+
+def _occasions(state: MapState, inst: Instrument, c: pd.DataFrame) -> pd.DataFrame:
+    """Per raw row: USUBJID, FOLDER, QSDTC, QSGRPID and _dup (rank of the row within its identity)."""
+    dtc = c[load_raw_layout().forms[inst.form].date_column]
+    occ = pd.DataFrame({"USUBJID": c["USUBJID"].to_numpy(), "FOLDER": c["FOLDER"].to_numpy(),
+                        "QSDTC": dtc.to_numpy()})
+    ident = [occ["USUBJID"], occ["FOLDER"].fillna(""), occ["QSDTC"].fillna("")]
+    grp = occ.groupby(ident, sort=False)
+    rank = grp.cumcount()
+    last = rank.eq(grp["USUBJID"].transform("size") - 1)
+    base = occ["FOLDER"].fillna("NO FOLDER") + "/" + occ["QSDTC"].fillna("NO DATE")
+    occ["QSGRPID"] = base.where(last, base + "/" + (rank + 1).astype(str))
+    occ["_dup"] = rank.to_numpy()
+    occ[SRCROW] = c[ROW].to_numpy()
+    usubjid, dtc = occ["USUBJID"], occ["QSDTC"]
+    occ["VISITNUM"], occ["VISIT"] = state.visit(usubjid, occ["FOLDER"], dtc)
+    occ["EPOCH"] = state.epoch(dtc, usubjid)
+    occ["QSDY"] = state.study_day(dtc, usubjid)
+    occ["_rfx"] = state.ref(usubjid, "RFXSTDTC")
+    occ["_pre"] = derive_study_day(dtc, occ["_rfx"]).le(1).to_numpy()
+    return occ
+
+
+def _records(state: MapState, inst: Instrument, c: pd.DataFrame, occ: pd.DataFrame,
+             test_order: dict[str, int]) -> pd.DataFrame:
+    """The QS records of one form (helper columns _subj, _rank, _test, _pre, _rfx for build)."""
+    raw = state.forms[inst.form].data
+    empty_row = _empty_rows(raw, inst.items)
+    text = {i.column: _stripped(raw[i.column]) for i in inst.items if i.kind not in ("checkbox", "flag")}
+    multi = len(inst.items) > 1
+    parts = []      # per item: (rows, QSORRES, QSSTRESC, QSSTRESN, QSSTAT) over the rows it keeps
+    for item in inst.items:
+        orres, stresc, stresn, stat, keep = _item_values(item, c[item.column].to_numpy(), text.get(item.column))
+        if multi:
+            keep &= ~empty_row
+        parts.append((np.flatnonzero(keep), orres[keep], stresc[keep], stresn[keep], stat[keep]))
+    if multi:
+        n = int(empty_row.sum())
+        parts.append((np.flatnonzero(empty_row), np.full(n, None), np.full(n, None), np.full(n, np.nan),
+                      np.full(n, NOT_DONE, dtype=object)))
+    pos, orres, stresc, stresn, stat = (np.concatenate(arrays) for arrays in zip(*parts))
+    item_idx = np.repeat(np.arange(len(parts)), [len(p[0]) for p in parts])
+
+    testcd = [*(i.testcd for i in inst.items), QSALL[0]]      # the last entry: a row not done
+
+    def per_item(values: list) -> np.ndarray:
+        return np.array(values, dtype=object)[item_idx]
+
+    base = occ.iloc[pos].reset_index(drop=True)
+    qs = pd.DataFrame({
+        "STUDYID": state.study.studyid,
+        "DOMAIN": "QS",
+        "USUBJID": base["USUBJID"],
+        "QSGRPID": base["QSGRPID"],
+        "QSTESTCD": per_item(testcd),
+        "QSTEST": per_item([*(i.test for i in inst.items), QSALL[1]]),
+        "QSCAT": inst.qscat,
+        "QSSCAT": per_item([*(i.scat for i in inst.items), None]),
+        "QSORRES": orres,
+        "QSSTRESC": stresc,
+        "QSSTRESN": stresn,
+        "QSSTAT": stat,
+        "QSEVAL": EVALUATOR,
+        "VISITNUM": base["VISITNUM"],
+        "VISIT": base["VISIT"],
+        "EPOCH": base["EPOCH"],
+        "QSDTC": base["QSDTC"],
+        "QSDY": base["QSDY"],
+        "QSEVLINT": per_item([*(i.evlint for i in inst.items), None]),
+        "_subj": base["_subj"],
+        "_rank": base["_rank"],
+        "_test": np.array([test_order[code] for code in testcd])[item_idx],
+        "_pre": base["_pre"],
+        "_rfx": base["_rfx"],
+        FILE: state.file(inst.form),
+        SRCROW: base[SRCROW],
+    })
+    return qs
+
+
+def _stripped(values: pd.Series) -> np.ndarray:
+    return values.astype(object).fillna("").str.strip().to_numpy(dtype=object)
+
+
+def _empty_rows(raw: pd.DataFrame, items: tuple[Item, ...]) -> np.ndarray:
+    """Rows whose every item cell is empty (checkbox cells checked only where all others are empty)."""
+    empty = np.ones(len(raw), dtype=bool)
+    for item in sorted(items, key=lambda i: i.kind in ("checkbox", "flag")):
+        if not empty.any():
+            break
+        empty[empty] = _stripped(raw[item.column][empty]) == ""
+    return empty
+
+
+def _item_values(item: Item, value: np.ndarray, text: np.ndarray | None):
+    """(QSORRES, QSSTRESC, QSSTRESN, QSSTAT, keep) arrays for one item over the rows of a form."""
+    n = len(value)
+    stat = np.full(n, None, dtype=object)
+    keep = np.ones(n, dtype=bool)
+    if item.kind == "checkbox":
+        ticked = value.astype(bool)
+        orres = np.where(ticked, "PRESENT", "ABSENT").astype(object)
+        stresn = np.where(ticked, float(item.weight), 0.0)
+        stresc = np.where(ticked, str(item.weight), "0").astype(object)
+        return orres, stresc, stresn, stat, keep
+    if item.kind == "flag":
+        orres = np.where(value.astype(bool), "Y", "N").astype(object)
+        return orres, orres.copy(), np.full(n, np.nan), stat, keep
+    empty = text == ""
+    orres = np.where(empty, None, text).astype(object)
+    if item.kind == "number":
+        stresn = pd.to_numeric(pd.Series(value), errors="coerce").to_numpy(dtype=float)
+        codes, uniques = pd.factorize(stresn)               # missing -> -1 -> the trailing None
+        stresc = np.array([*(_number_text(u) for u in uniques), None], dtype=object)[codes]
+    else:   # code (mapped submission value) or date (ISO 8601)
+        stresn = np.full(n, np.nan)
+        stresc = pd.Series(value, dtype=object).where(pd.notna(value), None).to_numpy(dtype=object)
+        if item.kind == "date":
+            orres = stresc.copy()
+    if item.empty == "omit":
+        keep = ~empty
+    else:
+        stat[empty] = NOT_DONE
+    return orres, stresc, stresn, stat, keep
+
+
+def _number_text(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(round(float(v), 10))
+
+
+# ---------------------------------------------------------------- QC findings
+def _qc(state: MapState, inst: Instrument, occasions: dict[str, pd.DataFrame], defs: Instruments) -> None:
+    ctx, form, c = state.ctx, state.forms[inst.form], state.cleaned(inst.form)
+    date_col = load_raw_layout().forms[inst.form].date_column
+    _qc_site_total(ctx, inst, form, c)
+    _qc_numbers(ctx, inst, form, c)
+    _qc_reassessment(ctx, inst, form, occasions[inst.form], date_col)
+    _qc_transitions(ctx, inst, form, c, occasions[inst.form])
+    _qc_calls(ctx, inst, form, c)
+    occasion = next((i for i in defs.instruments if i.defines_occasion), None)
+    if occasion is not None and inst is not occasion:
+        _qc_unmatched(ctx, inst, form, occasions[inst.form], occasion, occasions.get(occasion.form), date_col)
+
+
+def _qc_numbers(ctx: MapContext, inst: Instrument, form: Form, c: pd.DataFrame) -> None:
+    for item in inst.items:
+        v = pd.to_numeric(c[item.column], errors="coerce")
+        checks = []
+        if item.range is not None:
+            checks.append(((v < item.range[0]) | (v > item.range[1]), f"outside {item.range[0]:g}-{item.range[1]:g}"))
+        if item.decimals is not None:
+            scaled = v * 10 ** item.decimals
+            checks.append(((scaled - scaled.round()).abs() > 1e-6, f"not recorded to {item.decimals} decimal(s)"))
+        for bad, why in checks:
+            ctx.report("QC-PGA-RANGE", "warning", f"{item.column} {{value}} is {why}; kept as collected", form,
+                       item.column, form.data.loc[bad.to_numpy(), ["SUBJID", item.column, ROW]])
+
+
+def _qc_unmatched(ctx: MapContext, inst: Instrument, form: Form, occ: pd.DataFrame, occasion: Instrument,
+                  ref: pd.DataFrame | None, date_col: str) -> None:
+    """R1.1: a row whose subject, FOLDER and date match no row of the occasion-defining form."""
+    key = ["USUBJID", "FOLDER", "QSDTC"]
+    matched = np.zeros(len(occ), dtype=bool)
+    if ref is not None and len(ref):
+        matched = pd.MultiIndex.from_frame(occ[key].fillna("")).isin(pd.MultiIndex.from_frame(ref[key].dropna()))
+    ctx.report("QC-OCCASION-UNMATCHED", "notice",
+               f"{inst.name} of {{FOLDER}} {{value}} matches no {occasion.form} assessment of the subject with the "
+               "same FOLDER and date: mapped to QS, takes no part in the occasion-based analyses",
+               form, date_col, form.data.loc[~matched, ["SUBJID", "FOLDER", date_col, ROW]])
+
+
+def _qc_site_total(ctx: MapContext, inst: Instrument, form: Form, c: pd.DataFrame) -> None:
+    total = next((i for i in inst.items if i.site_total), None)
+    if total is None:
+        return
+    boxes = [i for i in inst.items if i.kind == "checkbox"]
+    derived = sum(c[i.column].astype(bool).to_numpy() * i.weight for i in boxes)
+    site = pd.to_numeric(c[total.column], errors="coerce").to_numpy(dtype=float)
+    off = ~np.isnan(site) & (site != derived)
+    rows = form.data.loc[off, ["SUBJID", total.column, ROW]].assign(DERIVED=derived[off])
+    ctx.report("QC-SLEDAI-SITETOT", "warning",
+               f"{total.column} {{value}} disagrees with the weighted sum of the descriptors ({{DERIVED}}); "
+               f"{total.testcd} keeps the site total as collected, the analysis uses the derived total",
+               form, total.column, rows)
+    raw = form.data
+    empty = np.logical_and.reduce([raw[i.column].astype(str).str.strip().eq("").to_numpy()
+                                   for i in (*boxes, total)])
+    ctx.report("QC-SLEDAI-EMPTY", "warning",
+               f"all {len(boxes)} descriptors and {total.column} are empty: mapped as not done "
+               f"({QSALL[0]}, QSSTAT {NOT_DONE}); read by the checkbox convention it would be a total of 0",
+               form, total.column, raw.loc[empty, ["SUBJID", total.column, ROW]])
+
+
+def _qc_reassessment(ctx: MapContext, inst: Instrument, form: Form, occ: pd.DataFrame, date_col: str) -> None:
+    scheduled = {v.folder for v in ctx.study.visits}
+    key = occ[["USUBJID", "FOLDER"]]
+    again = occ["FOLDER"].isin(scheduled) & key.duplicated(keep="first")
+    if not again.any():
+        return
+    first = occ[occ["FOLDER"].isin(scheduled)].groupby(["USUBJID", "FOLDER"])[SRCROW].first()
+    first_row = pd.Series(list(zip(occ["USUBJID"], occ["FOLDER"]))).map(first)
+    rows = form.data.loc[again.to_numpy(), ["SUBJID", "FOLDER", date_col, ROW]].assign(
+        FIRST=first_row[again].astype(int).to_numpy(), GRPID=occ.loc[again, "QSGRPID"].to_numpy())
+    ctx.report("QC-REASSESSMENT", "notice",
+               f"another {inst.name} assessment of the subject in {{FOLDER}} (first at row {{FIRST}}), dated "
+               "{value}: both kept in QS, this one with QSGRPID {GRPID}", form, date_col, rows)
+
+
+def _qc_transitions(ctx: MapContext, inst: Instrument, form: Form, c: pd.DataFrame, occ: pd.DataFrame) -> None:
+    """An item graded `to` when every earlier grade of the subject's item was `from` (at least one)."""
+    if not inst.forbidden_transitions:
+        return
+    cols = [i.column for i in inst.items]
+    long = pd.DataFrame({"USUBJID": occ["USUBJID"], "QSDTC": occ["QSDTC"], "_pos": np.arange(len(occ))})
+    long = long.join(pd.DataFrame(c[cols].to_numpy(), columns=cols)).melt(
+        id_vars=["USUBJID", "QSDTC", "_pos"], value_vars=cols, var_name="_col", value_name="_grade")
+    long = long[long["_grade"].notna()].sort_values(["USUBJID", "_col", "QSDTC", "_pos"], na_position="last")
+    by = [long["USUBJID"], long["_col"]]
+    for before, after in inst.forbidden_transitions:
+        seen_before = long["_grade"].eq(before).groupby(by).cummax()
+        seen_other = long["_grade"].ne(before).groupby(by).cummax()
+        prev_before = seen_before.groupby(by).shift(fill_value=False).astype(bool)
+        prev_other = seen_other.groupby(by).shift(fill_value=False).astype(bool)
+        hit = long[long["_grade"].eq(after) & prev_before & ~prev_other]
+        for col, group in hit.groupby("_col", sort=True):
+            ctx.report("QC-BILAG-E-TO-D", "notice",
+                       f"{col} graded {{value}} while every earlier {inst.name} grade of the subject was {before}: "
+                       f"{before} -> {after} implies an involvement no assessment recorded; kept as collected",
+                       form, col, form.data.iloc[np.sort(group["_pos"].to_numpy())][["SUBJID", col, ROW]])
+
+
+def _qc_calls(ctx: MapContext, inst: Instrument, form: Form, c: pd.DataFrame) -> None:
+    checks = inst.call_checks
+    if checks is None:
+        return
+    kinds = {i.column: i.kind for i in inst.items}
+
+    def present(col: str) -> pd.Series:
+        v = c[col]
+        return v.astype(bool) if kinds[col] in ("checkbox", "flag") else v.notna()
+
+    def said(cols: tuple[str, ...], negate: bool) -> str:
+        ticks = {kinds[col] in ("checkbox", "flag") for col in cols}
+        verb = "ticked or filled" if len(ticks) > 1 else "ticked" if True in ticks else "filled"
+        if len(cols) == 1:
+            return f"{cols[0]} is {'not ' if negate else ''}{verb}"
+        return f"{'none' if negate else 'at least one'} of {', '.join(cols)} is {verb}"
+
+    call = c[checks.column]
+    for value, conditions in checks.rules.items():
+        for cond in conditions:
+            cols = cond.any_of or cond.none_of
+            hit = np.logical_or.reduce([present(col) for col in cols])
+            bad = call.eq(value) & (~hit if cond.any_of else hit)
+            why = said(cols, negate=bool(cond.any_of))
+            ctx.report("QC-FLARE-CRF", "warning",
+                       f"{checks.column} {{value!r}} but {why} on the same row: the call disagrees with its own "
+                       "items; both kept as collected", form, checks.column,
+                       form.data.loc[bad.to_numpy(), ["SUBJID", checks.column, ROW]])

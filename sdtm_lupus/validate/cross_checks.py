@@ -32,9 +32,17 @@ class Visits(_Strict):
     datasets: tuple[str, ...]
 
 
+class AdamChecks(_Strict):
+    severity: str
+    in_adsl: tuple[str, ...]
+    num_values: dict[str, dict[str, tuple[float, ...]]]
+    avalc: dict[str, dict[str, tuple[str, ...]]]
+
+
 class CrossChecks(_Strict):
     participation: Participation
     visits: Visits
+    adam: AdamChecks
 
 
 @cache
@@ -67,6 +75,27 @@ def build_reviewer_expectations(datasets) -> list[Expectation]:
             variables=("USUBJID", "VISITNUM"), kind="visit_in_sv",
             rule="every subject visit (USUBJID, VISITNUM) is in SV",
             message="a visit of the subject is missing from SV"))
+    adam = config.adam
+    for name in adam.in_adsl:
+        if name in present:
+            out.append(Expectation(
+                id=f"X.{name}.USUBJID.IN_ADSL", severity=adam.severity, dataset=name, variables=("USUBJID",),
+                kind="in_adsl", rule=f"every {name}.USUBJID is an ADSL.USUBJID",
+                message=f"{name} has subjects that are not in ADSL"))
+    for name, variables in sorted(adam.num_values.items()):
+        for var, allowed in sorted(variables.items()):
+            if name in present:
+                out.append(Expectation(
+                    id=f"{name}.{var}.VALUES", severity=adam.severity, dataset=name, variables=(var,),
+                    kind="num_values", params={"value_set": list(allowed)},
+                    rule=f"{var} is one of {list(allowed)}", message=f"{var} has a value outside {list(allowed)}"))
+    for name, lists in sorted(adam.avalc.items()):
+        if name in present:
+            out.append(Expectation(
+                id=f"{name}.AVALC.PARAM", severity=adam.severity, dataset=name, variables=("PARAMCD", "AVALC"),
+                kind="avalc_by_param", params={"lists": {k: list(v) for k, v in lists.items()}},
+                rule="AVALC is in the value list of its PARAMCD",
+                message="AVALC is not in its parameter's value list"))
     return out
 
 
@@ -114,4 +143,22 @@ def visit_in_sv(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFra
     return (df["VISITNUM"].notna() & ~keys.isin(done)).to_numpy(dtype=bool)
 
 
-CROSS_CHECKS = {"in_participation": in_participation, "visit_in_tv": visit_in_tv, "visit_in_sv": visit_in_sv}
+def in_adsl(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame]) -> np.ndarray | str:
+    adsl = datasets.get("ADSL")
+    if adsl is None:
+        return "ADSL is absent"
+    return (~df["USUBJID"].isin(adsl["USUBJID"])).to_numpy(dtype=bool)
+
+
+def num_values(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame]) -> np.ndarray | str:
+    values = pd.to_numeric(df[e.variables[0]], errors="coerce")
+    return (values.notna() & ~values.isin(e.params["value_set"])).to_numpy(dtype=bool)
+
+
+def avalc_by_param(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame]) -> np.ndarray | str:
+    lists = e.params["lists"]
+    return np.array([code in lists and value not in lists[code]
+                     for code, value in zip(df["PARAMCD"], df["AVALC"])], dtype=bool)
+
+
+CROSS_CHECKS = {"in_adsl": in_adsl, "num_values": num_values, "avalc_by_param": avalc_by_param,"in_participation": in_participation, "visit_in_tv": visit_in_tv, "visit_in_sv": visit_in_sv}
