@@ -15,17 +15,16 @@ occasion date. `LO` is the previous occasion's date, but never before day 1: a t
 dated before the first dose is not a study flare (lupus-endpoints.md §8 case 43); with no
 previous occasion the interval starts on day 1 (LO = day 1 - 1).
 
-Note: `_is_sle_indication` duplicates the SRI developer's helper (R4.6a); to be merged.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 
 from sdtm_lupus.adam.rules import assert_columns
+from sdtm_lupus.adam.rules.steroids import is_sle_indication
 from sdtm_lupus.config.study import RuleParameters
 
 NONE, MILD_MODERATE, SEVERE = "NONE", "MILD/MODERATE", "SEVERE"
@@ -41,7 +40,6 @@ MILD_CRITERIA = ("M1a", "M1b", "M1c", "M1d", "M1e")
 SEVERE_CRITERIA = ("S2a", "S2b", "S2c", "S2d", "S2e")
 MILD_DRUG_CLASSES = frozenset({"NSAID", "ANTIMALARIAL"})                    # R5.1d
 FAILURE_DRUGS = frozenset({"CYCLOPHOSPHAMIDE", "RITUXIMAB", "BELIMUMAB"})  # R4.6a: any CM belimumab is non-study
-_SLE_WORD = re.compile(r"(?<![A-Za-z0-9])SLE(?![A-Za-z0-9])", re.IGNORECASE)
 
 OUTPUT_COLUMNS = ("USUBJID", "OCC", "ADT", "PARAMCD", "PARAM", "AVALC", "ONSETDT", "FLCRIT", "FLCRITNE",
                   "FLCRF", "CRFDISFL", "FLDTOUFL", "PREVOCC", "PREVDT")
@@ -94,13 +92,6 @@ def _active(record: dict, day: date | None) -> bool:
     if record["once"]:
         return start is not None and start == day
     return (start is None or start <= day) and (end is None or end >= day)
-
-
-def _is_sle_indication(indication) -> bool:
-    """derivations.md notation: CMINDC contains the word "SLE" or the text "lupus" (any case).
-    "Word": not preceded or followed by an ASCII letter or digit ("SLE-related" yes, "sleep" no),
-    as steroids.is_sle_indication (a duplicate kept for independence; to be merged)."""
-    return isinstance(indication, str) and (bool(_SLE_WORD.search(indication)) or "lupus" in indication.lower())
 
 
 def _get(df: pd.DataFrame, column: str) -> pd.Series:
@@ -214,7 +205,7 @@ def _med_records(meds: pd.DataFrame) -> dict[str, list[dict]]:
             meds["USUBJID"], meds["CMDECOD"], meds["CMCLAS"], meds["CMINDC"], meds["CMDOSFRQ"], meds["PREDFACT"],
             meds["STARTDT"], meds["ENDDT"]):
         out.setdefault(u, []).append({
-            "decod": _text(decod), "clas": _text(clas), "sle": _is_sle_indication(indc), "once": _text(freq) == "ONCE",
+            "decod": _text(decod), "clas": _text(clas), "sle": is_sle_indication(indc), "once": _text(freq) == "ONCE",
             "gc": _text(clas) == "GLUCOCORTICOID" or as_float(fact) is not None,
             "start": as_date(start), "end": as_date(end)})
     return out
