@@ -36,7 +36,7 @@ def apply_ascii_policy(name: str, df: pd.DataFrame, policy: str) -> tuple[pd.Dat
                 dataset=name, variable=col, usubjid=df.at[idx, "USUBJID"] if "USUBJID" in df else None,
                 file=df.at[idx, "_file"] if "_file" in df else None,
                 row=int(df.at[idx, "_row"]) if "_row" in df else None, value=value,
-                message=(f"non-ASCII text {value!r} written to XPT as {escaped!r}" if policy == "escape"
+                message=(f"non-ASCII text '{value}' written to XPT as '{escaped}'" if policy == "escape"
                          else f"non-ASCII text {value!r} cannot be written to XPT v5 (policy: error)")))
         if policy == "escape":
             if out is df:
