@@ -60,8 +60,12 @@ def load_configuration(study_path: Path, mapping_path: Path | None) -> tuple[Stu
 
 
 def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Path | None = None,
-            fail_on: str = "error", progress: Progress = lambda _: None) -> ConvertResult:
-    """Read -> map -> validate -> write. Raises InputError (bad input) or ConfigError (bad configuration)."""
+            fail_on: str = "error", progress: Progress = lambda _: None,
+            formats: tuple[str, ...] = ("xpt",)) -> ConvertResult:
+    """Read -> map -> validate -> write. Raises InputError (bad input) or ConfigError (bad configuration).
+
+    formats: "xpt" (always) and "json" (Dataset-JSON 1.1 beside the XPT files); define.xml is always written.
+    """
     from sdtm_lupus.readers.export import detect_transport, read_export
     from sdtm_lupus.sdtm import map_sdtm
     from sdtm_lupus.sdtm.context import MapContext
@@ -89,6 +93,7 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     datasets = map_sdtm(forms, ctx)
     if errors(ctx.findings):
         raise InputError(errors(ctx.findings))
+    unescaped = dict(datasets)       # text as collected, for Dataset-JSON (apply_ascii_policy copies on change)
     for name in list(datasets):
         datasets[name], more = apply_ascii_policy(name, datasets[name], study.non_ascii)
         ctx.findings.extend(more)
@@ -115,7 +120,8 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     exit_code = EXIT_VALIDATION if blocking else EXIT_OK
     target = rejected_dir(out_dir) if blocking else out_dir
     progress(("gate failed: writing the validation report to " if blocking else "writing ") + str(target))
-    write_run(target, datasets if not blocking else {}, specs, report)
+    write_run(target, datasets if not blocking else {}, specs, report, study=study, mapping=mapping, formats=formats,
+              text_datasets={n: d for n, d in unescaped.items() if d is not datasets.get(n)})
     lap("write")
     return ConvertResult(exit_code, target, transport, {n: len(d) for n, d in datasets.items()},
                          ctx.findings, report, timings)
@@ -130,7 +136,11 @@ def rejected_dir(out_dir: Path) -> Path:
     return out_dir.with_name(out_dir.name + ".rejected")
 
 
-def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, report: dict) -> None:
+def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, report: dict, *,
+              study: Study | None = None, mapping: Mapping | None = None, formats: tuple[str, ...] = ("xpt",),
+              text_datasets: dict[str, pd.DataFrame] | None = None) -> None:
+    """The output folder; with study and mapping also define.xml (+ Dataset-JSON for formats "json")."""
+    from sdtm_lupus.validate.reports import write_reports
     from sdtm_lupus.write.atomic import atomic_output_dir
     from sdtm_lupus.write.outputs import write_datasets
 
@@ -143,8 +153,29 @@ def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, rep
             files = write_datasets(tmp / folder, {n: datasets[n] for n in names}, specs.datasets)
             for name, file in files.items():
                 report["datasets"][name]["file"] = f"{folder}/{file}"
+            if study is not None and mapping is not None:
+                _write_submission_metadata(tmp, folder, {n: datasets[n] for n in names}, specs, study, mapping,
+                                           report, formats, text_datasets)
         (tmp / "validation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
+        write_reports(tmp, report)   # validation.html and validation.xlsx, from the same dict
+
+
+def _write_submission_metadata(tmp: Path, folder: str, datasets: dict[str, pd.DataFrame], specs: Specs, study: Study,
+                               mapping: Mapping, report: dict, formats: tuple[str, ...],
+                               text_datasets: dict[str, pd.DataFrame] | None) -> None:
+    """define.xml/define.html (and Dataset-JSON) of one folder, self-checked; files and findings go to the report."""
+    from sdtm_lupus.validate.define_check import check_output_folder
+    from sdtm_lupus.write.submission import write_submission_metadata
+
+    files = write_submission_metadata(tmp / folder, folder, datasets, specs, study, mapping, formats=formats,
+                                      text_datasets=text_datasets)
+    for name, file in files.pop("json", {}).items():
+        report["datasets"][name]["json"] = f"{folder}/{file}"
+    report.setdefault("submission_metadata", {"formats": list(formats)})[folder] = \
+        {kind: f"{folder}/{file}" for kind, file in files.items()}
+    # the define against the XPT files just written (cheap); `validate` also re-reads the JSON files
+    report["findings"].extend(f.to_dict() for f in check_output_folder(tmp / folder, folder, json_files=False))
 
 
 def _input_files(raw_dir: Path) -> list[dict]:
@@ -227,5 +258,12 @@ def validate_output(out_dir: Path, study_path: Path | None = None, *, fail_on: s
         datasets[name] = conform_to_spec(df, specs.dataset(name)) if name in specs.datasets else df
     progress("validating " + ", ".join(f"{n} ({len(d)})" for n, d in datasets.items()))
     gate = run_gate(datasets, specs)
-    result = {"status": "failed" if gate.blocking(fail_on) else "passed", "gate": gate.to_dict()}
-    return (EXIT_VALIDATION if gate.blocking(fail_on) else EXIT_OK), result
+    from sdtm_lupus.validate.define_check import check_output_metadata
+
+    progress("checking define.xml and Dataset-JSON files")
+    metadata = check_output_metadata(Path(out_dir))     # define.xml vs the XPT files, Dataset-JSON
+    levels = ("error",) if fail_on == "error" else ("error", "warning")
+    failed = gate.blocking(fail_on) or any(f.severity in levels for f in metadata)
+    result = {"status": "failed" if failed else "passed", "gate": gate.to_dict(),
+              "findings": [f.to_dict() for f in metadata]}
+    return (EXIT_VALIDATION if failed else EXIT_OK), result

@@ -61,8 +61,9 @@ def main() -> None:
 
 
 @main.command(help=f"""Convert the raw export in RAW_DIR (form CSV folder or ODM export.xml)
-into SDTM and ADaM XPT v5 files under OUT_DIR/sdtm and OUT_DIR/adam, with
-OUT_DIR/validation.json (gate result, findings, reconciliation, endpoint summary).
+into SDTM and ADaM XPT v5 files under OUT_DIR/sdtm and OUT_DIR/adam, each with its
+Define-XML 2.1 (define.xml, define.html) and, with --format xpt,json, Dataset-JSON 1.1 files,
+and OUT_DIR/validation.json (gate result, findings, reconciliation, endpoint summary).
 
 The output folder is replaced only when everything succeeded. When the validation gate
 fails, nothing is written to OUT_DIR and the report goes to OUT_DIR.rejected/.
@@ -75,15 +76,24 @@ fails, nothing is written to OUT_DIR and the report goes to OUT_DIR.rejected/.
               help="Mapping file of the site layout (default: the one the study names).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder.")
+@click.option("--format", "formats", default="xpt", show_default=True,
+              help="Dataset formats, comma-separated: xpt (always written) and json (CDISC Dataset-JSON 1.1 "
+                   "beside the XPT files). define.xml is always written.")
 @common_options
-def convert(raw_dir, study_path, mapping_path, out_dir, quiet, log_json, fail_on):
+def convert(raw_dir, study_path, mapping_path, out_dir, formats, quiet, log_json, fail_on):
     from sdtm_lupus import api
     from sdtm_lupus.config.loading import ConfigError
     from sdtm_lupus.findings import InputError
+    from sdtm_lupus.write.submission import parse_formats
 
+    try:
+        formats = parse_formats(formats)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--format") from None
     say = _echo_err(quiet)
     try:
-        result = api.convert(raw_dir, study_path, out_dir, mapping_path=mapping_path, fail_on=fail_on, progress=say)
+        result = api.convert(raw_dir, study_path, out_dir, mapping_path=mapping_path, fail_on=fail_on, progress=say,
+                             formats=formats)
     except (InputError, ConfigError) as exc:
         _fail_input(exc, log_json)
     if log_json:
@@ -117,7 +127,8 @@ def endpoint_lines(summary: dict) -> list[str]:
 
 
 @main.command(help=f"""Re-validate the XPT files of an existing output folder (OUT_DIR/sdtm, OUT_DIR/adam)
-without converting. Prints the gate result as JSON on stdout.
+without converting, and check define.xml (schema, agreement with the XPT files) and the Dataset-JSON
+files when present. Prints the gate result and those findings as JSON on stdout.
 
 {EXIT_CODES_HELP}""")
 @click.argument("out_dir", type=click.Path(path_type=Path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -91,6 +92,9 @@ class Study(_Strict):
     dosing_folders: tuple[str, ...] = ()
     criteria: tuple[Criterion, ...] = ()       # empty: criteria unknown, no TI dataset
     rules: RuleParameters = RuleParameters()
+    # creation date/time written into define.xml (ODM CreationDateTime) and the Dataset-JSON files;
+    # unset: a fixed constant (1960-01-01T00:00:00, as the XPT headers), so reruns are byte-identical
+    define_created: datetime | None = None
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")

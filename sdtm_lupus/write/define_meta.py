@@ -1,0 +1,700 @@
+"""Submission metadata of one run: what define.xml and the Dataset-JSON files say about the datasets.
+
+Built from the specs (variable metadata, CT), specs/define/*.yaml (origins, methods, comments),
+the mapping (raw files, renames, value maps), the study (rule parameters, epochs) and the
+datasets actually written (data types, lengths, value-level subsets, codelist terms in use).
+Never hand-written: the same inputs give the same metadata.
+
+OIDs: IG.<dataset>, IT.<dataset>.<variable>, IT.<dataset>.<variable>.<value> (value level),
+VL.<dataset>.<variable>, WC.<dataset>.<by>.<value>, CL.<codelist>, MT.<method>, COM.<comment>,
+LF.<dataset>, STD.<standard>.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sdtm_lupus.config.loading import ConfigError, load_model
+from sdtm_lupus.config.mapping import Mapping
+from sdtm_lupus.config.study import Study
+from sdtm_lupus.specs import DATE_FORMATS, SPECS_DIR, DatasetSpec, Specs, VariableSpec, load_raw_layout
+
+DEFINE_SPECS = SPECS_DIR / "define"
+OriginType = Literal["Collected", "Assigned", "Derived", "Protocol", "Predecessor", "Not Available", "Other"]
+OriginSource = Literal["Investigator", "Sponsor", "Subject", "Vendor"]
+VENDOR_FORMS = ("lab",)
+# A default creation date/time for define.xml and Dataset-JSON when the study gives none: the
+# SAS epoch, as in the XPT headers (deterministic, and nobody mistakes it for a real date).
+DEFAULT_CREATED = "1960-01-01T00:00:00"
+# Variables whose values decode a code variable of the same record (CodeListItem Decode).
+DECODES = {"QSTESTCD": "QSTEST", "LBTESTCD": "LBTEST", "VSTESTCD": "VSTEST", "TSPARMCD": "TSPARM",
+           "PARAMCD": "PARAM", "ARMCD": "ARM", "ACTARMCD": "ACTARM", "IETESTCD": "IETEST"}
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?")
+ISO_PARTIAL_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+ISO_PARTIAL_DATETIME = re.compile(r"\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?)?)?")
+MAX_SIGNIFICANT_DIGITS = 10
+
+
+# ---------------------------------------------------------------- specs/define/*.yaml
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VarMeta(_Strict):
+    """One entry: `origin` is 'TYPE', 'Collected FORM.COLUMN[+COLUMN...]' or 'Predecessor DATASET.VARIABLE'."""
+    origin: str
+    source: OriginSource | None = None
+    method: str | None = None
+    comment: str | None = None
+    text: str | None = None
+    value_map: bool = True           # Collected: name the mapping's value map of the column, if any
+
+    @field_validator("origin")
+    @classmethod
+    def _origin(cls, v: str) -> str:
+        kind, _, ref = v.partition(" ")
+        if v in OriginType.__args__:
+            return v
+        if kind == "Collected" and re.fullmatch(r"[a-z_0-9]+\.[A-Z0-9_]+(\+[A-Z0-9_]+)*", ref):
+            return v
+        if kind == "Predecessor" and re.fullmatch(r"[A-Z0-9]+\.[A-Z0-9_]+", ref):
+            return v
+        raise ValueError(f"origin {v!r}: expected one of {OriginType.__args__}, 'Collected form.COLUMN' "
+                         "or 'Predecessor DATASET.VARIABLE'")
+
+    @property
+    def type(self) -> str:
+        return "Not Available" if self.origin == "Not Available" else self.origin.split(" ")[0]
+
+    @property
+    def ref(self) -> str | None:
+        return None if self.origin == "Not Available" else (self.origin.partition(" ")[2] or None)
+
+
+class DatasetMetaSpec(_Strict):
+    default: VarMeta | None = None
+    comment: str | None = None
+    variables: dict[str, VarMeta] = Field(default_factory=dict)
+
+
+class ValueLevelSpec(_Strict):
+    by: str
+    variables: tuple[str, ...]
+    values: dict[str, VarMeta]
+
+
+class TextSpec(_Strict):
+    text: str
+    name: str | None = None
+    type: Literal["Computation", "Imputation", "Transpose", "Other"] = "Computation"
+
+
+class DefineSpec(_Strict):
+    sources: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    metadata_comment: str | None = None
+    defaults: dict[str, VarMeta] = Field(default_factory=dict)
+    datasets: dict[str, DatasetMetaSpec] = Field(default_factory=dict)
+    value_level: dict[str, ValueLevelSpec] = Field(default_factory=dict)
+    methods: dict[str, TextSpec] = Field(default_factory=dict)
+    comments: dict[str, TextSpec] = Field(default_factory=dict)
+
+
+@cache
+def load_define_spec(standard: str, root: Path = DEFINE_SPECS) -> tuple[DefineSpec, DefineSpec]:
+    """(the standard's file, common.yaml)."""
+    own, common = load_model(root / f"{standard}.yaml", DefineSpec), load_model(root / "common.yaml", DefineSpec)
+    for name in set(own.methods) & set(common.methods) | set(own.comments) & set(common.comments):
+        raise ConfigError(f"{root}: {name} is defined in both {standard}.yaml and common.yaml")
+    return own, common
+
+
+# ---------------------------------------------------------------- the resolved metadata
+
+@dataclass(frozen=True)
+class Origin:
+    type: str
+    source: str | None = None
+    text: str | None = None          # description (form and column, predecessor, note)
+
+
+@dataclass
+class ItemMeta:
+    oid: str
+    name: str
+    label: str
+    data_type: str                   # Define-XML DataType
+    length: int | None               # text / integer / float (Num: 8, the XPT storage length)
+    significant_digits: int | None = None
+    display_format: str | None = None
+    codelist: str | None = None      # CodeList OID
+    origin: Origin | None = None
+    method: str | None = None        # MethodDef OID
+    comment: str | None = None       # CommentDef OID
+    value_list: str | None = None    # ValueListDef OID
+    # ItemRef
+    order: int = 0
+    key_sequence: int | None = None
+    mandatory: bool = False
+    role: str | None = None
+    xpt_type: str = "Char"           # Char / Num as written to XPT
+
+    @property
+    def json_type(self) -> tuple[str, str | None]:
+        """(Dataset-JSON dataType, targetDataType)."""
+        if self.display_format and self.xpt_type == "Num":
+            return "date", "integer"
+        return {"text": "string", "integer": "integer", "float": "float", "date": "date",
+                "datetime": "datetime"}.get(self.data_type, "string"), None
+
+
+@dataclass(frozen=True)
+class WhereClause:
+    oid: str
+    item_oid: str                    # the ItemOID of the variable tested (e.g. IT.QS.QSTESTCD)
+    value: str
+
+
+@dataclass
+class ValueList:
+    oid: str
+    items: list[tuple[ItemMeta, WhereClause]]
+
+
+@dataclass
+class DatasetMeta:
+    name: str
+    oid: str
+    label: str
+    class_: str
+    structure: str
+    purpose: str
+    repeating: bool
+    reference: bool
+    file: str                        # XPT file name, e.g. dm.xpt
+    domain: str | None
+    domain_description: str | None
+    records: int
+    items: list[ItemMeta]
+    value_lists: list[ValueList] = field(default_factory=list)
+    comment: str | None = None
+
+    @property
+    def leaf(self) -> str:
+        return f"LF.{self.name}"
+
+    def item(self, name: str) -> ItemMeta:
+        return next(i for i in self.items if i.name == name)
+
+
+@dataclass(frozen=True)
+class Term:
+    value: str
+    code: str | None
+    decode: str | None
+    extended: bool = False
+
+
+@dataclass
+class CodeListMeta:
+    oid: str
+    name: str
+    code: str | None                 # NCI code of the codelist (None: sponsor-defined)
+    terms: list[Term]
+    data_type: str = "text"
+
+    @property
+    def decoded(self) -> bool:
+        return bool(self.terms) and all(t.decode is not None for t in self.terms)
+
+
+@dataclass(frozen=True)
+class Standard:
+    oid: str
+    name: str
+    type: str
+    version: str
+    publishing_set: str | None = None
+
+
+@dataclass(frozen=True)
+class TextDef:
+    oid: str
+    name: str
+    type: str
+    text: str
+
+
+@dataclass
+class DefineMeta:
+    standard: str                    # "sdtm" or "adam"
+    study_oid: str
+    study_name: str
+    study_description: str
+    mdv_oid: str
+    mdv_name: str
+    file_oid: str
+    created: str
+    standards: list[Standard]
+    ig_standard: str                 # StandardOID of the implementation guide
+    ct_standard: str
+    datasets: list[DatasetMeta]
+    codelists: list[CodeListMeta]
+    methods: list[TextDef]
+    comments: list[TextDef]
+    mdv_comment: str | None = None
+
+    def dataset(self, name: str) -> DatasetMeta:
+        return next(d for d in self.datasets if d.name == name)
+
+
+# ---------------------------------------------------------------- data types and lengths
+
+def _values(series: pd.Series) -> pd.Series:
+    return series[series.notna()]
+
+
+def char_length(series: pd.Series) -> int:
+    """The XPT storage length of a Char column: its longest value (trailing blanks stripped), at least 1."""
+    unique = pd.unique(_values(series))
+    return max([1, *(len(str(v).rstrip(" ").encode("utf-8")) for v in unique)])
+
+
+def iso_data_type(series: pd.Series) -> str:
+    """Define-XML DataType of an ISO 8601 text column, from its values."""
+    values = [v for v in (str(u).strip() for u in pd.unique(_values(series))) if v]
+    if not values:
+        return "date"
+    for name, pattern in (("date", ISO_DATE), ("datetime", ISO_DATETIME), ("partialDate", ISO_PARTIAL_DATE),
+                          ("partialDatetime", ISO_PARTIAL_DATETIME)):
+        if all(pattern.fullmatch(v) for v in values):
+            return name
+    return "text"
+
+
+def _decimals(value: float) -> int:
+    text = np.format_float_positional(round(value, MAX_SIGNIFICANT_DIGITS), trim="-")
+    return len(text.partition(".")[2])
+
+
+def numeric_type(series: pd.Series) -> tuple[str, int | None]:
+    """("integer", None) when every value is a whole number, else ("float", decimals needed)."""
+    values = pd.unique(pd.to_numeric(_values(series), errors="coerce").dropna().to_numpy(dtype=float))
+    values = values[np.isfinite(values)]
+    if not len(values) or np.all(values == np.round(values)):
+        return "integer", None
+    fractional = np.unique(values[values != np.round(values)])
+    return "float", max(1, max(_decimals(float(v)) for v in fractional))
+
+
+def _is_date_format(fmt: str | None) -> bool:
+    return bool(fmt) and fmt.startswith(DATE_FORMATS)
+
+
+def item_types(var: VariableSpec, series: pd.Series) -> dict:
+    """DataType, Length, SignificantDigits, DisplayFormat of one variable (or value-level subset)."""
+    if var.type == "Num":
+        if _is_date_format(var.format):
+            return {"data_type": "integer", "length": 8, "display_format": var.format}
+        data_type, digits = numeric_type(series)
+        return {"data_type": data_type, "length": 8, "significant_digits": digits}
+    if var.format == "ISO8601":
+        data_type = iso_data_type(series)
+        return {"data_type": data_type, "length": char_length(series) if data_type == "text" else None}
+    return {"data_type": "text", "length": char_length(series)}
+
+
+# ---------------------------------------------------------------- building
+
+@dataclass
+class _Context:
+    standard: str
+    study: Study
+    mapping: Mapping
+    specs: Specs
+    own: DefineSpec
+    common: DefineSpec
+    used_methods: dict[str, None] = field(default_factory=dict)
+    used_comments: dict[str, None] = field(default_factory=dict)
+    extra_methods: dict[str, TextSpec] = field(default_factory=dict)
+
+    def method(self, key: str | None) -> str | None:
+        if key is None:
+            return None
+        if key not in self.own.methods and key not in self.common.methods and key not in self.extra_methods:
+            raise ConfigError(f"specs/define: method {key!r} is used but not defined")
+        self.used_methods[key] = None
+        return f"MT.{key}"
+
+    def comment(self, key: str | None) -> str | None:
+        if key is None:
+            return None
+        if key not in self.own.comments and key not in self.common.comments:
+            raise ConfigError(f"specs/define: comment {key!r} is used but not defined")
+        self.used_comments[key] = None
+        return f"COM.{key}"
+
+
+def _format_context(study: Study, specs: Specs) -> dict[str, object]:
+    follow = next((e for e in study.epochs if e.starts_days_after_last_dose is not None), None)
+    treat = next((e.epoch for e in study.epochs[1:] if e is not follow), study.epochs[0].epoch)
+    values = {name: f"{value:g}" if isinstance(value, float) else value
+              for name, value in study.rules.model_dump().items()}
+    return {**values, "non_ascii": study.non_ascii, "first_epoch": study.epochs[0].epoch,
+            "treatment_epoch": treat, "followup_epoch": follow.epoch if follow else treat,
+            "followup_offset": follow.starts_days_after_last_dose if follow else 0,
+            "early_termination_visitnum": f"{study.early_termination.visitnum:g}",
+            "ct": f"{specs.terminology.package} {specs.terminology.version}"}
+
+
+def render_text(text: str, study: Study, specs: Specs) -> str:
+    """A method or comment text with the values in force; rule overrides are stated."""
+    context = _format_context(study, specs)
+    try:
+        rendered = text.format_map(context)
+    except KeyError as exc:
+        raise ConfigError(f"specs/define: unknown placeholder {exc} in {text[:60]!r}...") from None
+    used = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    overrides = study.rule_overrides()
+    notes = [f"{name} = {o['value']:g} (derivations.md default {o['default']:g})"
+             for name, o in overrides.items() if name in used]
+    if notes:
+        rendered += " Study override of the rule parameters: " + "; ".join(notes) + "."
+    return " ".join(rendered.split())
+
+
+def _collected_text(form: str, columns: list[str], mapping: Mapping, value_map: bool = True) -> str:
+    layout = load_raw_layout()
+    spec = layout.forms.get(form)
+    source = mapping.forms.get(form)
+    files = [f"CSV {source.file}", f"ODM form {source.odm_form or form.upper()}"] if source else []
+    where = f"{form} form ({', '.join(([spec.label] if spec else []) + files)})"
+    named = []
+    for column in columns:
+        site = source.rename.get(column) if source else None
+        text = column + (f" (site column {site})" if site and site != column else "")
+        if value_map and mapping.value_map(form, column):
+            text += f", site values mapped by the mapping's value map {form}.{column}"
+        named.append(text)
+    return f"{where}, column{'s' if len(columns) > 1 else ''} " + " + ".join(named)
+
+
+def _origin(meta: VarMeta, ctx: _Context) -> Origin:
+    kind, ref = meta.type, meta.ref
+    if kind == "Collected" and ref:
+        form, _, cols = ref.partition(".")
+        source = meta.source or ("Vendor" if form in VENDOR_FORMS else "Investigator")
+        text = _collected_text(form, cols.split("+"), ctx.mapping, meta.value_map)
+        if meta.text:
+            text += f"; {meta.text}"
+        return Origin("Collected", source, text)
+    if kind == "Predecessor":
+        return Origin("Predecessor", None, ref)
+    if kind in ("Not Available", "Other"):
+        return Origin(kind, meta.source, meta.text)
+    source = meta.source or ("Investigator" if kind == "Collected" else "Sponsor")
+    return Origin(kind, source, meta.text)
+
+
+def _automatic(ds: str, var: str, ctx: _Context) -> VarMeta | None:
+    """Collected or Predecessor origins found from the code's column maps, the raw layout and the specs."""
+    if ctx.standard == "sdtm":
+        from sdtm_lupus.sdtm.ae import AE_COLUMNS
+        from sdtm_lupus.sdtm.cm import CM_COLUMNS
+
+        copies = {"AE": ("ae", AE_COLUMNS), "CM": ("cm", CM_COLUMNS)}
+        if ds in copies and var in copies[ds][1]:
+            form, columns = copies[ds]
+            return VarMeta(origin=f"Collected {form}.{copies[ds][1][var]}")
+        layout = load_raw_layout()
+        for form in ctx.own.sources.get(ds, ()):
+            if var in layout.forms[form].columns or var in layout.common:
+                return VarMeta(origin=f"Collected {form}.{var}")
+        return None
+    if ds == "ADSL":
+        return VarMeta(origin=f"Predecessor DM.{var}") if var in ctx.specs.dataset("DM").names else None
+    if var in ctx.specs.dataset("ADSL").names:
+        return VarMeta(origin=f"Predecessor ADSL.{var}")
+    return None
+
+
+def variable_meta(ds: str, var: str, ctx: _Context) -> VarMeta | None:
+    entry = ctx.own.datasets.get(ds)
+    if entry and var in entry.variables:
+        return entry.variables[var]
+    auto = _automatic(ds, var, ctx)
+    if auto is not None and ctx.standard == "adam":
+        return auto
+    if var in ctx.own.defaults:
+        return ctx.own.defaults[var]
+    if auto is not None:
+        return auto
+    return entry.default if entry else None
+
+
+def _apply(item: ItemMeta, meta: VarMeta | None, ctx: _Context) -> None:
+    if meta is None:
+        return
+    item.origin = _origin(meta, ctx)
+    item.method = ctx.method(meta.method)
+    item.comment = ctx.comment(meta.comment)
+
+
+def _non_ascii_columns(frame: pd.DataFrame | None, names: list[str]) -> set[str]:
+    if frame is None:
+        return set()
+    out = set()
+    for col in names:
+        if col in frame and frame[col].dtype == object and frame[col].map(lambda v: isinstance(v, str) and not v.isascii()).any():
+            out.add(col)
+    return out
+
+
+def _dataset_meta(name: str, df: pd.DataFrame, spec: DatasetSpec, ctx: _Context,
+                  text_frame: pd.DataFrame | None) -> DatasetMeta:
+    sdtm = ctx.standard == "sdtm"
+    keys = {k: i + 1 for i, k in enumerate(spec.keys)}
+    non_ascii = _non_ascii_columns(text_frame, spec.names)
+    items = []
+    for order, var in enumerate(spec.variables, start=1):
+        series = df[var.name] if var.name in df else pd.Series(dtype=object)
+        item = ItemMeta(oid=f"IT.{name}.{var.name}", name=var.name, label=var.label, order=order,
+                        key_sequence=keys.get(var.name), mandatory=var.core == "Req",
+                        role=var.role if sdtm and var.role else None, xpt_type=var.type,
+                        codelist=f"CL.{var.codelist}" if var.codelist else None, **item_types(var, series))
+        _apply(item, variable_meta(name, var.name, ctx), ctx)
+        if var.name in non_ascii and item.comment is None:
+            item.comment = ctx.comment("NON_ASCII")
+        items.append(item)
+    entry = ctx.own.datasets.get(name)
+    supp = name.startswith("SUPP")
+    one_per_subject = spec.structure.lower() == "one record per subject"
+    reference = spec.class_ == "TRIAL DESIGN"
+    meta = DatasetMeta(
+        name=name, oid=f"IG.{name}", label=spec.label, class_=spec.class_, structure=spec.structure,
+        purpose="Tabulation" if sdtm else "Analysis", repeating=not (one_per_subject or reference),
+        reference=reference, file=f"{name.lower()}.xpt", domain=(name[4:] if supp else name) if sdtm else None,
+        domain_description=ctx.specs.dataset(name[4:]).label if supp and name[4:] in ctx.specs.datasets else None,
+        records=len(df), items=items, comment=ctx.comment(entry.comment if entry else None))
+    meta.value_lists = _value_lists(meta, df, spec, ctx)
+    return meta
+
+
+# ---------------------------------------------------------------- value-level metadata
+
+@dataclass(frozen=True)
+class _ValueRule:
+    by: str
+    variables: tuple[str, ...]
+    values: dict[str, dict[str, VarMeta]]   # value -> variable -> meta
+    labels: dict[str, str] = field(default_factory=dict)  # value -> description of the subset
+
+
+def _qs_rule() -> _ValueRule:
+    from sdtm_lupus.sdtm.qs import QSALL, load_instruments
+
+    values: dict[str, dict[str, VarMeta]] = {}
+    for inst in load_instruments().instruments:
+        for item in inst.items:
+            collected = VarMeta(origin=f"Collected {inst.form}.{item.column}",
+                                text=f"{item.kind} item of {inst.name}")
+            derived = VarMeta(origin="Derived", method=f"QS_{item.kind.upper()}")
+            values[item.testcd] = {"QSORRES": collected, "QSSTRESC": derived, "QSSTRESN": derived}
+    assigned = VarMeta(origin="Assigned", text="form row with every item empty: not done")
+    values[QSALL[0]] = {"QSORRES": assigned, "QSSTRESC": assigned, "QSSTRESN": assigned}
+    return _ValueRule("QSTESTCD", ("QSORRES", "QSSTRESC", "QSSTRESN"), values)
+
+
+QS_KIND_METHODS = {
+    "QS_CHECKBOX": "Checkbox item: QSORRES PRESENT (ticked) or ABSENT; QSSTRESC/QSSTRESN the item's SELENA-SLEDAI "
+                   "weight when PRESENT, 0 when ABSENT (specs/instruments.yaml).",
+    "QS_FLAG": "Flag item: ticked -> Y, not ticked -> N (QSSTRESC); QSSTRESN null.",
+    "QS_NUMBER": "Number item: QSSTRESN the number as collected, QSSTRESC its text; empty -> QSSTAT NOT DONE.",
+    "QS_CODE": "Code item: QSSTRESC the submission value of the mapping's value map (e.g. BILAG grade A-E); "
+               "QSSTRESN null; empty -> QSSTAT NOT DONE.",
+    "QS_DATE": "Date item: QSORRES and QSSTRESC the ISO 8601 date; no record when empty.",
+}
+
+
+def _lb_rule(mapping: Mapping) -> _ValueRule:
+    from sdtm_lupus.sdtm.lb import load_lab_tests
+
+    defs = load_lab_tests()
+    site_names: dict[str, list[str]] = {}
+    for site, def_id in mapping.lab_tests.items():
+        site_names.setdefault(def_id, []).append(site)
+    values: dict[str, dict[str, VarMeta]] = {}
+    for def_id, test in defs.tests.items():
+        names = ", ".join(repr(n) for n in site_names.get(def_id, []))
+        collected = VarMeta(origin="Collected lab.LBORRES", source="Vendor",
+                            text=f"site test name{'s' if names.count(',') else ''} {names or '(none in the mapping)'}")
+        derived = VarMeta(origin="Derived", method=f"LB_{test.testcd}")
+        values.setdefault(test.testcd, {"LBORRES": collected, "LBSTRESC": derived, "LBSTRESN": derived})
+    return _ValueRule("LBTESTCD", ("LBORRES", "LBSTRESC", "LBSTRESN"), values)
+
+
+def _lb_methods() -> dict[str, TextSpec]:
+    from sdtm_lupus.sdtm.lb import load_lab_tests
+
+    out: dict[str, TextSpec] = {}
+    for test in load_lab_tests().tests.values():
+        if test.qualitative:
+            text = (f"{test.testcd} ({test.test}, {test.specimen}): qualitative; the result term as the site writes "
+                    "it mapped to LBSTRESC (specs/lab-tests.yaml result_terms, e.g. NEG -> NEGATIVE); no LBSTRESN.")
+        else:
+            factors = "; ".join(f"{unit} x {factor:g}" for unit, factor in test.factors.items())
+            text = (f"{test.testcd} ({test.test}, {test.specimen}): LBSTRESN = numeric LBORRES converted to "
+                    f"{test.unit}" + (f" ({factors})" if factors else " (no other unit is converted)") +
+                    "; LBSTRESC its text, a qualified result (<x) keeps the qualifier and has no LBSTRESN.")
+        prev = out.get(f"LB_{test.testcd}")
+        out[f"LB_{test.testcd}"] = TextSpec(text=text if prev is None else f"{prev.text} {text}")
+    return out
+
+
+def _supp_rule(name: str, mapping: Mapping) -> _ValueRule | None:
+    from sdtm_lupus.sdtm.ae import SUPPAE_QUALIFIERS
+    from sdtm_lupus.sdtm.suppdm import QUALIFIERS as SUPPDM_QUALIFIERS
+    from sdtm_lupus.sdtm.suppex import QUALIFIERS as SUPPEX_QUALIFIERS
+
+    qualifiers = {"SUPPAE": ("ae", SUPPAE_QUALIFIERS), "SUPPDM": ("enrol", SUPPDM_QUALIFIERS),
+                  "SUPPEX": ("dosing", SUPPEX_QUALIFIERS)}.get(name)
+    if qualifiers is None:
+        return None
+    form, quals = qualifiers
+    values = {q.qnam: {"QVAL": VarMeta(origin=f"Collected {form}.{q.column}")} for q in quals}
+    return _ValueRule("QNAM", ("QVAL",), values, {q.qnam: q.qlabel for q in quals})
+
+
+def _value_rule(name: str, ctx: _Context) -> _ValueRule | None:
+    if ctx.standard == "sdtm":
+        if name == "QS":
+            return _qs_rule()
+        if name == "LB":
+            return _lb_rule(ctx.mapping)
+        return _supp_rule(name, ctx.mapping)
+    spec = ctx.own.value_level.get(name)
+    if spec is None:
+        return None
+    return _ValueRule(spec.by, spec.variables, {v: {var: meta for var in spec.variables}
+                                                for v, meta in spec.values.items()})
+
+
+def _oid_part(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.\-]", "_", value)
+
+
+def _value_lists(meta: DatasetMeta, df: pd.DataFrame, spec: DatasetSpec, ctx: _Context) -> list[ValueList]:
+    rule = _value_rule(meta.name, ctx)
+    if rule is None or rule.by not in df or not len(df):
+        return []
+    present = [v for v in pd.unique(df[rule.by].dropna()) if v in rule.values]
+    unknown = sorted(set(pd.unique(df[rule.by].dropna())) - set(rule.values))
+    order = {v: i for i, v in enumerate(rule.values)}
+    present = sorted(present, key=order.__getitem__) + unknown
+    by_item = meta.item(rule.by)
+    rows = df.groupby(rule.by, sort=False).indices          # value -> row positions
+    lists = []
+    for var_name in rule.variables:
+        if var_name not in spec.names:
+            continue
+        var, parent = spec.variable(var_name), meta.item(var_name)
+        entries = []
+        for value in present:
+            subset = df[var_name].iloc[rows[value]]
+            if subset.isna().all():
+                continue                                   # e.g. AVAL of a Y/N parameter: no value
+            where = WhereClause(f"WC.{meta.name}.{rule.by}.{_oid_part(value)}", by_item.oid, value)
+            item = ItemMeta(oid=f"{parent.oid}.{_oid_part(value)}", name=var_name,
+                            label=f"{var.label} ({rule.labels.get(value, value)})"[:200], order=len(entries) + 1,
+                            mandatory=False, xpt_type=var.type, codelist=None, **item_types(var, subset))
+            _apply(item, rule.values.get(value, {}).get(var_name), ctx)
+            entries.append((item, where))
+        if entries:
+            parent.value_list = f"VL.{meta.name}.{var_name}"
+            lists.append(ValueList(parent.value_list, entries))
+    return lists
+
+
+# ---------------------------------------------------------------- codelists
+
+def _codelists(datasets: list[DatasetMeta], frames: dict[str, pd.DataFrame], ctx: _Context) -> list[CodeListMeta]:
+    from sdtm_lupus.sdtm.lb import load_lab_tests
+
+    sponsor_lab = {t.testcd for t in load_lab_tests().tests.values() if t.sponsor} | \
+        {t.test for t in load_lab_tests().tests.values() if t.sponsor}
+    used: dict[str, dict[str, None]] = {}
+    decodes: dict[str, dict[str, str]] = {}
+    for ds in datasets:
+        frame = frames[ds.name]
+        for item in ds.items:
+            if not item.codelist or item.name not in frame:
+                continue
+            key = item.codelist[3:]
+            used.setdefault(key, {})
+            used[key].update(dict.fromkeys(str(v) for v in pd.unique(frame[item.name].dropna())))
+            partner = DECODES.get(item.name)
+            if partner and partner in frame:
+                pairs = frame[[item.name, partner]].dropna().drop_duplicates()
+                decodes.setdefault(key, {}).update(zip(pairs[item.name].astype(str), pairs[partner].astype(str)))
+    out = []
+    for key in sorted(used):
+        codelist = ctx.specs.terminology.codelists.get(key)
+        if codelist is None:
+            raise ConfigError(f"specs: codelist {key} is referenced but not defined")
+        in_data = used[key]
+        terms = [v for v in codelist.terms if v in in_data] if in_data else list(codelist.terms)
+        terms += [v for v in in_data if v not in codelist.terms]         # extended values found in the data
+        decode = decodes.get(key, {})
+        out.append(CodeListMeta(
+            oid=f"CL.{key}", name=codelist.name, code=codelist.code,
+            terms=[Term(v, codelist.terms.get(v), decode.get(v),
+                        extended=v not in codelist.terms or (key in ("LBTESTCD", "LBTEST") and v in sponsor_lab))
+                   for v in terms]))
+    return out
+
+
+# ---------------------------------------------------------------- entry point
+
+def build_define_meta(standard: Literal["sdtm", "adam"], datasets: dict[str, pd.DataFrame], specs: Specs,
+                      study: Study, mapping: Mapping, *, text_datasets: dict[str, pd.DataFrame] | None = None,
+                      created: str | None = None) -> DefineMeta:
+    """Metadata of the datasets of one standard as written (`datasets`: the frames given to the XPT writer;
+    `text_datasets`: the same before non-ASCII escaping, to mark the variables the policy touched)."""
+    from sdtm_lupus.api import ADAM_STANDARD, SDTM_STANDARD
+
+    own, common = load_define_spec(standard)
+    ctx = _Context(standard, study, mapping, specs, own, common)
+    if standard == "sdtm":
+        ctx.extra_methods.update({k: TextSpec(text=v) for k, v in QS_KIND_METHODS.items()})
+        ctx.extra_methods.update(_lb_methods())
+    ig_name, ig_version = (SDTM_STANDARD if standard == "sdtm" else ADAM_STANDARD).split(" ")
+    ig_oid, ct_oid = f"STD.{ig_name}.{ig_version}", f"STD.CT.SDTM.{specs.terminology.version}"
+    metas = [_dataset_meta(name, datasets[name], specs.dataset(name), ctx, (text_datasets or {}).get(name))
+             for name in sorted(datasets)]
+    codelists = _codelists(metas, datasets, ctx)
+    ctx.comment(own.metadata_comment)
+    texts = {**common.methods, **own.methods, **ctx.extra_methods}
+    methods = [TextDef(f"MT.{k}", texts[k].name or f"Algorithm {k.replace('_', ' ')}", texts[k].type,
+                       render_text(texts[k].text, study, specs)) for k in sorted(ctx.used_methods)]
+    notes = {**common.comments, **own.comments}
+    comments = [TextDef(f"COM.{k}", k, "", render_text(notes[k].text, study, specs)) for k in sorted(ctx.used_comments)]
+    label = "SDTM" if standard == "sdtm" else "ADaM"
+    return DefineMeta(
+        standard=standard, study_oid=f"STDY.{study.studyid}", study_name=study.studyid,
+        study_description=" ".join(study.title.split()), mdv_oid=f"MDV.{study.studyid}.{ig_name}.{ig_version}",
+        mdv_name=f"Study {study.studyid} {label} data definitions", file_oid=f"DEF.{study.studyid}.{label}",
+        created=created or DEFAULT_CREATED,
+        standards=[Standard(ig_oid, ig_name, "IG", ig_version),
+                   Standard(ct_oid, "CDISC/NCI", "CT", specs.terminology.version, "SDTM")],
+        ig_standard=ig_oid, ct_standard=ct_oid, datasets=metas, codelists=codelists, methods=methods,
+        comments=comments, mdv_comment=f"COM.{own.metadata_comment}" if own.metadata_comment else None)
