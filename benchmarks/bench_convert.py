@@ -6,11 +6,11 @@
 For each number of NCT04515719 subjects it
 1. simulates a CSV export into a temporary folder (not timed);
 2. runs `sdtm_lupus.api.convert` in a fresh subprocess per run, recording the stage timings
-   (read/map/validate/write), the whole call (time.perf_counter around convert), the child's
+   (read/map/derive/validate/write), the whole call (time.perf_counter around convert), the child's
    import time (reported separately) and the child's peak RSS (ru_maxrss);
 3. measures the I/O floor in another fresh subprocess: pandas reading every form CSV
    (dtype=str, keep_default_na=False, mapping encoding) plus pyreadstat.write_xport(..., v5)
-   writing the same datasets convert wrote (read back first, not timed);
+   writing every dataset convert wrote, sdtm/*.xpt and adam/*.xpt (read back first, not timed);
 4. writes RESULTS.md (and a JSON of the raw numbers next to it).
 
 With --repeat > 1 the fastest run of each measurement is reported (peak RSS: the largest).
@@ -36,6 +36,7 @@ DEFAULT_SIZES = (300, 3000, 10000)
 TARGET_FLOOR_RATIO = 3.0        # whole convert <= 3 x I/O floor at the largest N
 TARGET_FLAT = 1.25              # ms/subject at largest N <= 1.25 x ms/subject at smallest N
 TARGET_RSS_MB = 4096            # peak RSS of one convert
+STAGES = ("read", "map", "derive", "validate", "write")   # keys of ConvertResult.timings
 
 
 # --------------------------------------------------------------------------- children
@@ -81,12 +82,13 @@ def child_floor(raw: str, out: str, encoding: str) -> dict:
     t_import = time.perf_counter() - t0
 
     csvs = sorted(Path(raw).glob("*.csv"))
-    xpts = sorted((Path(out) / "sdtm").glob("*.xpt"))
-    # Datasets to write: the ones convert wrote, read back (not timed).
+    xpts = sorted((Path(out) / "sdtm").glob("*.xpt")) + sorted((Path(out) / "adam").glob("*.xpt"))
+    # Datasets to write: every one convert wrote (SDTM and ADaM), read back (not timed); SAS dates stay numbers.
     frames = []
     for path in xpts:
-        df, meta = pyreadstat.read_xport(str(path))
-        frames.append((path.name, meta.table_name or path.stem.upper(), df, meta.column_labels))
+        df, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+        frames.append((f"{path.parent.name}-{path.name}", meta.table_name or path.stem.upper(), df,
+                       meta.column_labels))
 
     t1, c1 = time.perf_counter(), _cpu_s()
     rows = 0
@@ -151,6 +153,7 @@ def bench_size(n: int, seed: int, repeat: int, workdir: Path) -> dict:
         "timings": best["timings"], "whole": best["whole"], "import": best["import"],
         "peak_rss_mb": max(c["peak_rss_mb"] for c in converts),
         "floor": floor["floor"], "floor_read": floor["read"], "floor_write": floor["write"],
+        "floor_xpt_files": floor["xpt_files"],
         "floor_peak_rss_mb": floor["peak_rss_mb"], "ms_per_subject": 1000 * best["whole"] / n,
         "ratio": best["whole"] / floor["floor"] if floor["floor"] else float("inf"),
         "cpu": min(c["cpu"] for c in converts), "floor_cpu": min(f["cpu"] for f in floors),
@@ -183,6 +186,15 @@ def machine() -> dict:
             "great_expectations": great_expectations.__version__, "pyreadstat": pyreadstat.__version__}
 
 
+def _stage(timings: dict, stage: str) -> float | None:
+    """A stage's seconds; None for a stage the measured code did not have (e.g. derive before ADaM)."""
+    return timings.get(stage)
+
+
+def _seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def _where_time_goes(results: list[dict]) -> str:
     big = results[-1]
     t = big["timings"]
@@ -191,20 +203,27 @@ def _where_time_goes(results: list[dict]) -> str:
     share = ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f} %)" for k, v in stages)
     small = results[0]
     lines = [f"At {big['subjects']:,} subjects the convert call takes {total:.1f} s: {share}; "
+             f"the rest of the call ({total - sum(t.values()):.1f} s) is loading the configuration and specs; "
              f"the child's imports add {big['import']:.1f} s on top (not in \"whole\")."]
     if len(results) > 1:
+        common = [k for k in t if k in small["timings"]]
         fixed = {k: small["timings"][k] - (big["timings"][k] - small["timings"][k])
-                 * small["subjects"] / (big["subjects"] - small["subjects"]) for k in t}
+                 * small["subjects"] / (big["subjects"] - small["subjects"]) for k in common}
         marginal = {k: 1000 * (big["timings"][k] - small["timings"][k]) / (big["subjects"] - small["subjects"])
-                    for k in t}
+                    for k in common}
         lines.append("A straight line through the smallest and largest run splits each stage into a fixed cost "
                      "and a per-subject cost: "
-                     + ", ".join(f"{k} ≈ {fixed[k]:.2f} s + {marginal[k]:.2f} ms/subject" for k in t) + ".")
+                     + ", ".join(f"{k} ≈ {fixed[k]:.2f} s + {marginal[k]:.2f} ms/subject" for k in common) + ".")
+    budget = TARGET_FLOOR_RATIO * big["floor"]
     lines.append(f"The I/O floor at {big['subjects']:,} subjects is {big['floor']:.1f} s "
-                 f"(pandas read {big['floor_read']:.1f} s, pyreadstat write {big['floor_write']:.2f} s), so "
-                 f"convert's read stage alone is {t['read'] / big['floor_read']:.1f} × pandas reading the same files "
+                 f"(pandas read {big['floor_read']:.1f} s, pyreadstat write {big['floor_write']:.2f} s of "
+                 f"{big.get('floor_xpt_files', '?')} XPT files), so the {TARGET_FLOOR_RATIO:g} × target allows "
+                 f"{budget:.1f} s. In units of the floor: "
+                 + ", ".join(f"{k} {v / big['floor']:.2f} ×" for k, v in t.items())
+                 + f". convert's read stage is {t['read'] / big['floor_read']:.1f} × pandas reading the same files "
                  f"and its write stage {t['write'] / big['floor_write']:.1f} × a bare pyreadstat write "
-                 "(convert's write also hashes every input file for validation.json and runs the XPT checks).")
+                 "(convert's write also hashes every input file for validation.json, runs the XPT checks and "
+                 "writes the run's other files).")
     return " ".join(lines[:1]) + "\n\n" + "\n\n".join(lines[1:])
 
 
@@ -220,20 +239,22 @@ def render(results: list[dict], mach: dict, args, baseline: list[dict] | None) -
            f"{mach['great_expectations']}, pyreadstat {mach['pyreadstat']}", "",
            "## Results", "",
            "Each convert runs in a fresh subprocess; *whole* is `time.perf_counter()` around "
-           "`sdtm_lupus.api.convert(...)` (configuration load + read + map + validate + write), the child's "
-           "import time is reported separately. *Peak RSS* is the child's `ru_maxrss`. The *I/O floor* is a "
-           "separate fresh subprocess: `pd.read_csv(dtype=str, keep_default_na=False)` of every form CSV plus "
-           "`pyreadstat.write_xport(file_format_version=5)` of the datasets convert wrote. *CPU s* is user + system "
-           "CPU time of the same calls (`getrusage`), less sensitive than wall time to other load on a shared "
-           "machine; the load average is shown per size for that reason.", ""]
+           "`sdtm_lupus.api.convert(...)` (configuration load + read + map + derive + validate + write), the "
+           "child's import time is reported separately. *Peak RSS* is the child's `ru_maxrss`. The *I/O floor* is "
+           "a separate fresh subprocess: `pd.read_csv(dtype=str, keep_default_na=False)` of every form CSV plus "
+           "`pyreadstat.write_xport(file_format_version=5)` of every dataset convert wrote (sdtm/*.xpt and "
+           "adam/*.xpt). *CPU s* is user + system CPU time of the same calls (`getrusage`), less sensitive than "
+           "wall time to other load on a shared machine; the load average is shown per size for that reason.", ""]
+    header = " | ".join(f"{k} s" for k in STAGES)
     for r in results:
         t = r["timings"]
         out += [f"### {r['subjects']:,} subjects", "",
-                "| raw MB | rows read | records written | read s | map s | validate s | write s | whole s "
+                f"| raw MB | rows read | records written | {header} | whole s "
                 "| import s | ms / subject | peak RSS MB | I/O floor s | whole / floor | CPU s: convert / floor (ratio) |",
-                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-                f"| {r['raw_mb']:.1f} | {r['rows_read']:,} | {r['records_written']:,} | {t['read']:.2f} "
-                f"| {t['map']:.2f} | {t['validate']:.2f} | {t['write']:.2f} | {r['whole']:.2f} | {r['import']:.2f} "
+                "|---:|---:|---:|" + "---:|" * len(STAGES) + "---:|---:|---:|---:|---:|---:|---:|",
+                f"| {r['raw_mb']:.1f} | {r['rows_read']:,} | {r['records_written']:,} | "
+                + " | ".join(_seconds(_stage(t, k)) for k in STAGES)
+                + f" | {r['whole']:.2f} | {r['import']:.2f} "
                 f"| {r['ms_per_subject']:.2f} | {r['peak_rss_mb']:.0f} | {r['floor']:.2f} "
                 f"(read {r['floor_read']:.2f} + write {r['floor_write']:.2f}) | {r['ratio']:.2f} "
                 f"| {r['cpu']:.1f} / {r['floor_cpu']:.1f} ({r['cpu_ratio']:.2f}) |", "",
@@ -258,22 +279,33 @@ def render(results: list[dict], mach: dict, args, baseline: list[dict] | None) -
             f"| peak RSS ≤ {TARGET_RSS_MB / 1024:g} GB | {rss:.0f} MB | {ok(rss <= TARGET_RSS_MB)} |", "",
             "## Where the time goes", "", _where_time_goes(results), ""]
     if baseline:
-        out += ["## Before / after", "",
-                f"Baseline: `{args.baseline}` (same harness, earlier code).", "",
-                "| subjects | read s | map s | validate s | write s | whole s | peak RSS MB | whole / floor |",
-                "|---:|---|---|---|---|---|---|---|"]
-        by_n = {b["subjects"]: b for b in baseline}
-        for r in results:
-            b = by_n.get(r["subjects"])
-            if not b:
-                continue
-            cell = lambda old, new, fmt="{:.2f}": f"{fmt.format(old)} → {fmt.format(new)}"  # noqa: E731
-            out.append(f"| {r['subjects']:,} | " + " | ".join(cell(b["timings"][k], r["timings"][k])
-                                                               for k in ("read", "map", "validate", "write"))
-                       + f" | {cell(b['whole'], r['whole'])} | {cell(b['peak_rss_mb'], r['peak_rss_mb'], '{:.0f}')}"
-                       f" | {cell(b['ratio'], r['ratio'])} |")
-        out.append("")
+        out += _before_after(results, baseline, args)
     return "\n".join(out)
+
+
+def _before_after(results: list[dict], baseline: list[dict], args) -> list[str]:
+    header = " | ".join(f"{k} s" for k in STAGES)
+    out = ["## Before / after", "",
+           f"Baseline: `{args.baseline}` (same harness, earlier code; – = no such stage then).", "",
+           f"| subjects | {header} | whole s | peak RSS MB | whole / floor |",
+           "|---:|" + "---|" * len(STAGES) + "---|---|---|"]
+    by_n = {b["subjects"]: b for b in baseline}
+
+    def cell(old: float | None, new: float | None, fmt: str = "{:.2f}") -> str:
+        def text(v: float | None) -> str:
+            return "–" if v is None else fmt.format(v)
+        return f"{text(old)} → {text(new)}"
+
+    for r in results:
+        b = by_n.get(r["subjects"])
+        if not b:
+            continue
+        out.append(f"| {r['subjects']:,} | "
+                   + " | ".join(cell(_stage(b["timings"], k), _stage(r["timings"], k)) for k in STAGES)
+                   + f" | {cell(b['whole'], r['whole'])} | {cell(b['peak_rss_mb'], r['peak_rss_mb'], '{:.0f}')}"
+                   f" | {cell(b['ratio'], r['ratio'])} |")
+    out.append("")
+    return out
 
 
 def main() -> None:

@@ -167,21 +167,35 @@ def _sas_day(value) -> float:
         return float("nan")
 
 
+def _char(col: "pd.Series") -> "pd.Series":
+    """Object text with None for missing or "" (numpy loops: a Char column may hold millions of cells)."""
+    import pandas as pd
+
+    text = col.to_numpy(dtype=object)
+    blank = pd.isna(text)
+    blank[~blank] = text[~blank] == ""
+    if blank.any():
+        text = text.copy()
+        text[blank] = None
+    return pd.Series(text, index=col.index, name=col.name, dtype=object)
+
+
 def conform_to_spec(df: "pd.DataFrame", spec: DatasetSpec) -> "pd.DataFrame":
     """Spec column order and types (Char: str/None, Num: float64), provenance kept last."""
     import pandas as pd
+
+    from sdtm_lupus.distinct import map_distinct
 
     out = {}
     for var in spec.variables:
         col = df[var.name] if var.name in df else pd.Series(None, index=df.index, dtype=object)
         if var.type == "Num" and var.format and var.format.startswith(DATE_FORMATS):
-            out[var.name] = col.map(_sas_day).astype("float64")
+            out[var.name] = map_distinct(col, _sas_day, dtype="float64")
         elif var.type == "Num":
             out[var.name] = pd.to_numeric(col, errors="coerce").astype("float64")
         else:
-            text = col.astype(object)
-            out[var.name] = text.where(text.notna() & text.ne(""), None)
+            out[var.name] = _char(col)
     for name in PROVENANCE:
         if name in df:
             out[name] = df[name]
-    return pd.DataFrame(out, index=df.index)
+    return pd.DataFrame(out, index=df.index, copy=False)     # the columns above are new or copy-on-write

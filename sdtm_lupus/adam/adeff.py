@@ -103,47 +103,79 @@ def param_by_occasion(occ: pd.DataFrame) -> list[pd.DataFrame]:
 
 
 def sri_rows(occ: pd.DataFrame, subjects: pd.DataFrame, study: Study, tfdt: pd.Series) -> pd.DataFrame:
-    """The SRI input table (sri.py): FAS subject x scheduled post-baseline assessment visit."""
+    """The SRI input table (sri.py): FAS subject x scheduled post-baseline assessment visit.
+
+    Rows in subject order (as in `subjects`), then visit order; a visit's occasion is the
+    subject's ANL01FL = Y scheduled occasion of that FOLDER (the last one should there be two).
+    """
     fas = subjects[subjects["FASFL"].eq("Y")]
     visits = [v for v in study.visits if v.assessments and v.target_day > 1 and v.folder.startswith("WEEK ")]
-    grades_ok = compute_bilag_complete(occ[list(BILAG_SYSTEMS)])
+    if fas.empty or not visits:
+        return pd.DataFrame()
+    grid = _subject_visit_grid(fas, visits)
+    usubjid = grid["USUBJID"]
     base_sled = compute_baseline_values(occ, occ["ABLFL_SLEDAI"], ["SLEDAI"])["SLEDAI"]
     base_pga = compute_baseline_values(occ, occ["ABLFL_PGA"], ["PGA10"])["PGA10"]
-    base_bil = compute_baseline_values(occ, occ["ABLFL_BILAG"], list(BILAG_SYSTEMS))
-    analysed = occ[occ["ANL01FL"].eq("Y") & occ["SCHEDULED"]].set_index(["USUBJID", "FOLDER"])
-    rows = []
-    for subj in fas.itertuples(index=False):
-        for v in visits:
-            n = int(v.folder.split()[1])
-            key = (subj.USUBJID, v.folder)
-            hit = analysed.loc[key] if key in analysed.index else None
-            row = {"USUBJID": subj.USUBJID, "AVISIT": f"Week {n}", "AVISITN": float(n),
-                   "TARGETDT": subj.TRTSDT + timedelta(days=7 * n) if subj.TRTSDT else None,
-                   "BASE_SLEDAI": base_sled.get(subj.USUBJID, np.nan),
-                   "BASE_PGA10": base_pga.get(subj.USUBJID, pd.NA),
-                   "BASE_BILAG_OK": bool(subj.USUBJID in base_bil.index
-                                         and base_bil.loc[subj.USUBJID, list(BILAG_SYSTEMS)].notna().all()),
-                   "TFDT": tfdt.get(subj.USUBJID), "DSDECOD": subj.DSDECOD, "DSSTDT": subj.DSSTDT,
-                   "ADT": None, "SLEDAI": np.nan, "PGA10": pd.NA, "BILNEWA": np.nan, "BILNEWB": np.nan,
-                   "BILEVAL": None, "QSSEQ": np.nan}
-            if hit is not None:
-                if isinstance(hit, pd.DataFrame):
-                    hit = hit.iloc[-1]
-                grades = pd.DataFrame([hit[list(BILAG_SYSTEMS)].to_dict()])
-                base = pd.DataFrame([base_bil.loc[subj.USUBJID, list(BILAG_SYSTEMS)].to_dict()]) \
-                    if subj.USUBJID in base_bil.index else pd.DataFrame([{s: None for s in BILAG_SYSTEMS}])
-                new = compute_bilag_new(grades, base).iloc[0]
-                row.update(ADT=hit["ADT"], SLEDAI=float(hit["SLEDAI"]), PGA10=hit["PGA10"],
-                           BILNEWA=new["BILNEWA"], BILNEWB=new["BILNEWB"], BILEVAL=bool(new["BILEVAL"]),
-                           QSSEQ=hit["QSSEQ"])
-            rows.append(row)
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return frame
-    frame["PGA10"] = pd.array(frame["PGA10"], dtype="Int64")
-    frame["BASE_PGA10"] = pd.array(frame["BASE_PGA10"], dtype="Int64")
-    del grades_ok
-    return frame
+    base_bil = compute_baseline_values(occ, occ["ABLFL_BILAG"], list(BILAG_SYSTEMS))[list(BILAG_SYSTEMS)]
+    subject_base_bil = base_bil.reindex(usubjid.to_numpy())
+    grid["BASE_SLEDAI"] = base_sled.reindex(usubjid.to_numpy()).to_numpy()
+    grid["BASE_PGA10"] = pd.array(base_pga.reindex(usubjid.to_numpy()).to_numpy(), dtype="Int64")
+    grid["BASE_BILAG_OK"] = subject_base_bil.notna().all(axis=1).to_numpy()
+    grid["TFDT"] = _none_for_nan(tfdt.reindex(usubjid.to_numpy()).to_numpy(dtype=object))
+    grid["DSDECOD"] = np.repeat(fas["DSDECOD"].to_numpy(dtype=object), len(visits))
+    grid["DSSTDT"] = np.repeat(fas["DSSTDT"].to_numpy(dtype=object), len(visits))
+    _add_visit_occasion(grid, occ, subject_base_bil)
+    return grid.drop(columns="FOLDER")
+
+
+def _subject_visit_grid(fas: pd.DataFrame, visits: list) -> pd.DataFrame:
+    """USUBJID, AVISIT, AVISITN, TARGETDT (TRTSDT + 7N days) and FOLDER per FAS subject x visit."""
+    weeks = [int(v.folder.split()[1]) for v in visits]
+    n_subjects = len(fas)
+    trtsdt = np.repeat(fas["TRTSDT"].to_numpy(dtype=object), len(visits))
+    week = np.tile(weeks, n_subjects)
+    return pd.DataFrame({
+        "USUBJID": np.repeat(fas["USUBJID"].to_numpy(dtype=object), len(visits)),
+        "AVISIT": np.tile([f"Week {n}" for n in weeks], n_subjects).astype(object),
+        "AVISITN": week.astype(float),
+        "TARGETDT": np.array([t + timedelta(days=7 * int(n)) if t else None for t, n in zip(trtsdt, week)],
+                             dtype=object),
+        "FOLDER": np.tile([v.folder for v in visits], n_subjects).astype(object),
+    })
+
+
+def _none_for_nan(values: np.ndarray) -> np.ndarray:
+    return np.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in values],
+                    dtype=object)
+
+
+def _add_visit_occasion(grid: pd.DataFrame, occ: pd.DataFrame, base_bil: pd.DataFrame) -> None:
+    """ADT, SLEDAI, PGA10, BILNEWA/BILNEWB/BILEVAL (against the subject's baseline BILAG) and QSSEQ of
+    each grid row's occasion; missing (None / NaN / <NA>) where the visit has none."""
+    analysed = occ[occ["ANL01FL"].eq("Y") & occ["SCHEDULED"]].drop_duplicates(["USUBJID", "FOLDER"], keep="last")
+    keys = pd.MultiIndex.from_arrays([analysed["USUBJID"], analysed["FOLDER"]])
+    pos = keys.get_indexer(pd.MultiIndex.from_arrays([grid["USUBJID"], grid["FOLDER"]]))
+    has = pos >= 0
+    hits = analysed.iloc[pos[has]]
+    grades = hits[list(BILAG_SYSTEMS)].set_axis(pd.RangeIndex(len(hits)))
+    new = compute_bilag_new(grades, base_bil[has].set_axis(grades.index))
+    n = len(grid)
+    adt = np.full(n, None, dtype=object)
+    adt[has] = hits["ADT"].to_numpy(dtype=object)
+    sledai = np.full(n, np.nan)
+    sledai[has] = hits["SLEDAI"].to_numpy(dtype=float)
+    pga10 = pd.array([pd.NA] * n, dtype="Int64")
+    pga10[has] = hits["PGA10"].to_numpy()
+    bilnew = {}
+    for col in ("BILNEWA", "BILNEWB"):
+        bilnew[col] = np.full(n, np.nan)
+        bilnew[col][has] = new[col].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    bileval = np.full(n, None, dtype=object)
+    bileval[has] = new["BILEVAL"].to_numpy(dtype=bool)
+    qsseq = np.full(n, np.nan)
+    qsseq[has] = hits["QSSEQ"].to_numpy(dtype=float)
+    grid["ADT"], grid["SLEDAI"], grid["PGA10"] = adt, sledai, pga10
+    grid["BILNEWA"], grid["BILNEWB"], grid["BILEVAL"], grid["QSSEQ"] = bilnew["BILNEWA"], bilnew["BILNEWB"], bileval, qsseq
 
 
 def param_sri(rows: pd.DataFrame, params: RuleParameters) -> list[pd.DataFrame]:

@@ -17,6 +17,7 @@ from sdtm_lupus.adam.rules.occasions import (
 )
 from sdtm_lupus.adam.rules.pga import compute_pga_tenths
 from sdtm_lupus.config.study import Study
+from sdtm_lupus.distinct import map_distinct
 from sdtm_lupus.sdtm.qs import load_instruments
 
 FORM_COLUMNS = {"sledai": "SLEDAI", "pga": "PGA", "bilag": "BILAG", "flare": "FLARE"}
@@ -34,11 +35,14 @@ def form_rows(qs: pd.DataFrame, study: Study) -> dict[str, pd.DataFrame]:
     """Per raw form: one row per QS occasion group (USUBJID, QSGRPID) with the item columns."""
     defs = load_instruments()
     order_col = "_row" if "_row" in qs else "QSSEQ"
+    keys = ["USUBJID", "QSGRPID"]
+    used = list(dict.fromkeys([*keys, "QSCAT", "QSTESTCD", "VISIT", "VISITNUM", "QSDTC", order_col, "QSSEQ",
+                               "QSORRES", "QSSTRESC"]))
+    qs = qs[used]       # the columns read below: each instrument's subset copies these only
     out = {}
     for inst in defs.instruments:
         by_code = {item.testcd: item for item in inst.items}
         recs = qs[qs["QSCAT"].eq(inst.qscat) & qs["QSTESTCD"].isin(list(by_code))]
-        keys = ["USUBJID", "QSGRPID"]
         if recs.empty:
             out[inst.form] = pd.DataFrame(columns=[*keys, "FOLDER", "ADT", "ORDER", "QSSEQ",
                                                    *(i.column for i in inst.items)])
@@ -47,25 +51,50 @@ def form_rows(qs: pd.DataFrame, study: Study) -> dict[str, pd.DataFrame]:
             VISIT=("VISIT", "first"), VISITNUM=("VISITNUM", "first"), QSDTC=("QSDTC", "first"),
             ORDER=(order_col, "max"), QSSEQ=("QSSEQ", "min")).reset_index()
         first["FOLDER"] = folder_of(first["VISIT"], first["VISITNUM"], study)
-        first["ADT"] = first["QSDTC"].map(to_date)
+        first["ADT"] = map_distinct(first["QSDTC"], to_date)
         first["ORDER"] = first["ORDER"].astype("int64")
-        values = recs.assign(COLUMN=recs["QSTESTCD"].map(lambda c: by_code[c].column))
-        values = values.assign(VALUE=[_item_value(by_code[c], o, s, n) for c, o, s, n in zip(
-            values["QSTESTCD"], values["QSORRES"], values["QSSTRESC"], values["QSSTRESN"])])
-        wide = values.pivot_table(index=keys, columns="COLUMN", values="VALUE", aggfunc="last", dropna=False)
+        wide = _wide_items(recs, keys, by_code)
         wide = wide.reindex(columns=[i.column for i in inst.items]).reset_index()
         out[inst.form] = first.merge(wide, on=keys, how="left")
     return out
 
 
-def _item_value(item, orres, stresc, stresn):
-    if item.kind == "checkbox":
-        return orres == "PRESENT"
-    if item.kind == "flag":
-        return stresc == "Y"
-    if item.kind == "number":
-        return stresc if isinstance(stresc, str) and stresc else None
+def _wide_items(recs: pd.DataFrame, keys: list[str], by_code: dict) -> pd.DataFrame:
+    """One row per occasion group (keys), one object column per item (named by its raw column): the
+    last non-missing item value of the group (NaN where it has none)."""
+    values = recs[keys].assign(COLUMN=recs["QSTESTCD"].map({code: item.column for code, item in by_code.items()}),
+                               VALUE=_item_values(recs, by_code))
+    last = values.groupby([*keys, "COLUMN"], sort=True, dropna=False)["VALUE"].last()
+    return last.unstack("COLUMN").astype(object)
+
+
+def _item_values(recs: pd.DataFrame, by_code: dict) -> pd.Series:
+    """The value of each QS record as its item's raw form column held it (checkbox: ticked;
+    flag: Y; other kinds: the text, None when empty), once per distinct text of each item kind."""
+    kind = recs["QSTESTCD"].map({code: item.kind for code, item in by_code.items()})
+    out = pd.Series(None, index=recs.index, dtype=object)
+    for k in pd.unique(kind):
+        rows = kind.eq(k).to_numpy()
+        column, fn = _ITEM_VALUE.get(k, _ITEM_VALUE["text"])
+        out[rows] = map_distinct(recs.loc[rows, column], fn).to_numpy(dtype=object)
+    return out
+
+
+def _checkbox_value(orres) -> bool:
+    return orres == "PRESENT"
+
+
+def _flag_value(stresc) -> bool:
+    return stresc == "Y"
+
+
+def _text_value(stresc) -> str | None:
     return stresc if isinstance(stresc, str) and stresc else None
+
+
+# item kind -> (the QS column it is read from, its value); number, code and date items: "text"
+_ITEM_VALUE = {"checkbox": ("QSORRES", _checkbox_value), "flag": ("QSSTRESC", _flag_value),
+               "text": ("QSSTRESC", _text_value)}
 
 
 def build_occasions(qs: pd.DataFrame, subjects: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:

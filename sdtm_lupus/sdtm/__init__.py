@@ -49,8 +49,11 @@ def number_visits(state: MapState) -> VisitNumbering:
         if not spec.visit_based or not spec.date_column:
             continue
         frame = state.cleaned(name)
-        dtc = frame[spec.date_column]
-        visits.register(frame["USUBJID"], frame["FOLDER"], state.study_day(dtc, frame["USUBJID"]), dtc)
+        rows = visits.unscheduled_rows(frame["FOLDER"], frame[spec.date_column])
+        unscheduled = frame[rows]           # study days are needed for these rows only
+        dtc = unscheduled[spec.date_column]
+        visits.register(unscheduled["USUBJID"], unscheduled["FOLDER"], state.study_day(dtc, unscheduled["USUBJID"]),
+                        dtc)
     visits.finish()
     return visits
 
@@ -67,8 +70,10 @@ def map_sdtm(forms: Forms, ctx: MapContext) -> dict[str, pd.DataFrame]:
             state.dm = built["DM"]
             state.visits = number_visits(state)
         datasets.update(built)
+    del state       # the cleaned forms: not needed from here on
     reconcile(forms, datasets, ctx)
-    return {name: finish_dataset(name, df, ctx) for name, df in sorted(datasets.items())}
+    # one dataset at a time, so that a built frame is released as soon as its finished copy exists
+    return {name: finish_dataset(name, datasets.pop(name), ctx) for name in sorted(datasets)}
 
 
 def finish_dataset(name: str, df: pd.DataFrame, ctx: MapContext) -> pd.DataFrame:

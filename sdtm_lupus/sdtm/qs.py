@@ -298,12 +298,12 @@ def _item_values(item: Item, value: np.ndarray, text: np.ndarray | None):
     keep = np.ones(n, dtype=bool)
     if item.kind == "checkbox":
         ticked = value.astype(bool)
-        orres = np.where(ticked, "PRESENT", "ABSENT").astype(object)
+        orres = _choose(ticked, "PRESENT", "ABSENT")
         stresn = np.where(ticked, float(item.weight), 0.0)
-        stresc = np.where(ticked, str(item.weight), "0").astype(object)
+        stresc = _choose(ticked, str(item.weight), "0")
         return orres, stresc, stresn, stat, keep
     if item.kind == "flag":
-        orres = np.where(value.astype(bool), "Y", "N").astype(object)
+        orres = _choose(value.astype(bool), "Y", "N")
         return orres, orres.copy(), np.full(n, np.nan), stat, keep
     empty = text == ""
     orres = np.where(empty, None, text).astype(object)
@@ -321,6 +321,11 @@ def _item_values(item: Item, value: np.ndarray, text: np.ndarray | None):
     else:
         stat[empty] = NOT_DONE
     return orres, stresc, stresn, stat, keep
+
+
+def _choose(mask: np.ndarray, yes: str, no: str) -> np.ndarray:
+    """Object array of `yes` where mask, else `no`: two shared str objects, not one per cell."""
+    return np.array([no, yes], dtype=object)[mask.astype(np.intp)]
 
 
 def _number_text(v: float) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import pandas as pd
 
+from sdtm_lupus.distinct import map_distinct
 from sdtm_lupus.readers.forms import ROW, Forms
 from sdtm_lupus.sdtm.clean import clean_form
 from sdtm_lupus.sdtm.context import FILE, SRCROW, MapContext, usubjid
@@ -37,7 +39,7 @@ class MapState:
                 frame = clean_form(self.forms[form], self.ctx)
             else:
                 frame = pd.DataFrame(columns=[*load_raw_layout().columns(form), ROW])
-            frame["USUBJID"] = [usubjid(self.study.studyid, s) for s in frame["SUBJID"]]
+            frame["USUBJID"] = map_distinct(frame["SUBJID"], partial(usubjid, self.study.studyid))
             self._clean[form] = frame
         return self._clean[form]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sdtm_lupus.distinct import map_distinct
 from sdtm_lupus.findings import Finding
 from sdtm_lupus.readers.forms import ROW
 from sdtm_lupus.sdtm.state import MapState
@@ -34,7 +35,7 @@ def visit_rows(state: MapState) -> pd.DataFrame:
         if not (spec.visit_based and spec.date_column):
             continue
         rows = state.cleaned(name)
-        dtc = rows[spec.date_column].map(lambda v: v[:10] if isinstance(v, str) else None)
+        dtc = map_distinct(rows[spec.date_column], _date_part)
         visitnum, visit = state.visit(rows["USUBJID"], rows["FOLDER"], dtc)
         parts.append(pd.DataFrame({"USUBJID": rows["USUBJID"], "VISITNUM": visitnum, "VISIT": visit,
                                    "DTC": dtc, "DY": state.study_day(dtc, rows["USUBJID"]),
@@ -45,13 +46,27 @@ def visit_rows(state: MapState) -> pd.DataFrame:
                                                          na_position="last", kind="stable")
 
 
+def _date_part(iso) -> str | None:
+    return iso[:10] if isinstance(iso, str) else None
+
+
+def _text_extremes(text: pd.Series, by: list[pd.Series]) -> tuple[pd.Series, pd.Series]:
+    """Smallest and largest text of each group (groupby min / max of strings), compared as integer ranks."""
+    codes, uniques = pd.factorize(text, sort=True)
+    ranks = pd.Series(codes, index=text.index).groupby(by)
+    smallest, largest = ranks.min(), ranks.max()
+    return (pd.Series(uniques[smallest.to_numpy()], index=smallest.index, dtype=object),
+            pd.Series(uniques[largest.to_numpy()], index=largest.index, dtype=object))
+
+
 def build(state: MapState) -> dict[str, pd.DataFrame]:
     rows = visit_rows(state)
     by_visit = rows.groupby(["USUBJID", "VISITNUM"], sort=True)
     sv = by_visit["VISIT"].first().reset_index()
-    dated = rows[rows["DTC"].notna()].groupby(["USUBJID", "VISITNUM"])["DTC"]
-    sv = sv.join(dated.min().rename("SVSTDTC"), on=["USUBJID", "VISITNUM"])
-    sv = sv.join(dated.max().rename("SVENDTC"), on=["USUBJID", "VISITNUM"])
+    dated = rows[rows["DTC"].notna()]
+    first_date, last_date = _text_extremes(dated["DTC"], [dated["USUBJID"], dated["VISITNUM"]])
+    sv = sv.join(first_date.rename("SVSTDTC"), on=["USUBJID", "VISITNUM"])
+    sv = sv.join(last_date.rename("SVENDTC"), on=["USUBJID", "VISITNUM"])
     scheduled = {v.visitnum: v for v in state.study.visits}
     known = set(scheduled) | {state.study.early_termination.visitnum}
     sv.insert(0, "STUDYID", state.study.studyid)
@@ -66,18 +81,25 @@ def build(state: MapState) -> dict[str, pd.DataFrame]:
 
 
 def _check_windows(state: MapState, rows: pd.DataFrame, scheduled: dict) -> None:
+    """QC-VISIT-WINDOW per subject and scheduled visit with a row outside the window (see module doc)."""
     rows = rows[rows["VISITNUM"].isin(list(scheduled)) & rows["DY"].notna()]
-    for (subject, visitnum), group in rows.groupby(["USUBJID", "VISITNUM"], sort=True):
-        v = scheduled[visitnum]
-        lo, hi = v.target_day + v.window[0], v.target_day + v.window[1]
-        out = group[(group["DY"] < lo) | (group["DY"] > hi)]
-        if out.empty:
-            continue
-        first = out.iloc[0]
-        days = sorted({int(d) for d in group["DY"]})
-        span = str(days[0]) if len(days) == 1 else f"{days[0]} to {days[-1]}"
+    lo = rows["VISITNUM"].map({n: v.target_day + v.window[0] for n, v in scheduled.items()})
+    hi = rows["VISITNUM"].map({n: v.target_day + v.window[1] for n, v in scheduled.items()})
+    keys = ["USUBJID", "VISITNUM"]
+    outside = rows[(rows["DY"] < lo) | (rows["DY"] > hi)]
+    if outside.empty:
+        return
+    first_outside = outside.drop_duplicates(keys, keep="first").sort_values(keys, kind="stable")
+    days = rows.groupby(keys, sort=False)["DY"]
+    earliest, latest = days.min(), days.max()
+    for first in first_outside.to_dict("records"):
+        key = (first["USUBJID"], first["VISITNUM"])
+        v = scheduled[first["VISITNUM"]]
+        lo_day, hi_day = v.target_day + v.window[0], v.target_day + v.window[1]
+        low, high = int(earliest[key]), int(latest[key])
+        span = str(low) if low == high else f"{low} to {high}"
         state.ctx.findings.append(Finding(
             rule="QC-VISIT-WINDOW", severity="warning", dataset=first["form"], variable=first["column"],
-            file=state.file(first["form"]), row=int(first[ROW]), usubjid=subject, value=first["DTC"],
+            file=state.file(first["form"]), row=int(first[ROW]), usubjid=first["USUBJID"], value=first["DTC"],
             message=f"{v.visit} done on study day {span}, outside its window (target day {v.target_day}, "
-                    f"window day {lo} to {hi}); kept as {v.visit}"))
+                    f"window day {lo_day} to {hi_day}); kept as {v.visit}"))

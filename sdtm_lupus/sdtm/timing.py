@@ -11,7 +11,15 @@ from sdtm_lupus.config.study import Study
 
 
 def _dates(iso: pd.Series) -> pd.Series:
-    """Complete ISO dates/datetimes -> datetime64 days; partial or missing -> NaT."""
+    """Complete ISO dates/datetimes -> datetime64 days; partial or missing -> NaT.
+
+    Parsed once per distinct value (a date column repeats each day many times)."""
+    codes, uniques = pd.factorize(iso)
+    parsed = _parse_dates(pd.Series(uniques, dtype=iso.dtype))
+    return pd.Series(parsed.array.take(codes, allow_fill=True), index=iso.index, name=iso.name)
+
+
+def _parse_dates(iso: pd.Series) -> pd.Series:
     text = iso.astype("str").where(iso.notna(), "")
     full = text.str.slice(0, 10).where(text.str.len() >= 10)
     return pd.to_datetime(full, format="%Y-%m-%d", errors="coerce")

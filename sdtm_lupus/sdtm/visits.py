@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from sdtm_lupus.config.study import Study
@@ -23,10 +24,16 @@ class VisitNumbering:
     # (usubjid, date) -> VISITNUM of an unscheduled visit
     unscheduled: dict[tuple[str, str], float] = field(default_factory=dict)
 
+    def known_folders(self) -> set[str]:
+        return {v.folder for v in self.study.visits} | {self.study.early_termination.folder}
+
+    def unscheduled_rows(self, folder: pd.Series, dtc: pd.Series) -> pd.Series:
+        """Rows that register() records: a dated row whose folder is neither scheduled nor early termination."""
+        return ~folder.isin(self.known_folders()) & folder.notna() & dtc.notna()
+
     def register(self, usubjid: pd.Series, folder: pd.Series, study_day: pd.Series, dtc: pd.Series) -> None:
         """Record unscheduled (usubjid, date) pairs of one form; call for every visit-based form."""
-        known = {v.folder for v in self.study.visits} | {self.study.early_termination.folder}
-        mask = ~folder.isin(known) & folder.notna() & dtc.notna()
+        mask = self.unscheduled_rows(folder, dtc)
         for subj, when, day in zip(usubjid[mask], dtc[mask], study_day[mask]):
             self.unscheduled.setdefault((subj, when[:10]), day)
 
@@ -49,20 +56,32 @@ class VisitNumbering:
         return base
 
     def assign(self, usubjid: pd.Series, folder: pd.Series, dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
-        """(VISITNUM, VISIT) for the rows of one domain."""
+        """(VISITNUM, VISIT) for the rows of one domain.
+
+        A scheduled or early-termination folder gives its configured visit; no folder (None)
+        gives none; any other folder the registered unscheduled visit of the subject's date."""
         by_folder = {v.folder: (v.visitnum, v.visit) for v in self.study.visits}
         et = self.study.early_termination
         by_folder[et.folder] = (et.visitnum, et.visit)
-        visitnum, visit = [], []
-        for subj, fold, when in zip(usubjid, folder, dtc):
-            if fold in by_folder:
-                num, name = by_folder[fold]
-            elif fold is None:
-                num, name = None, None
-            else:
-                num = self.unscheduled.get((subj, when[:10])) if isinstance(when, str) else None
-                name = None if num is None else f"UNSCHEDULED {num:.2f}"
-            visitnum.append(num)
-            visit.append(name)
+        n = len(folder)
+        visitnum = np.full(n, np.nan)
+        visit = np.full(n, None, dtype=object)
+        known = folder.isin(list(by_folder)).to_numpy()
+        visitnum[known] = folder[known].map({f: num for f, (num, _) in by_folder.items()}).to_numpy(dtype=float)
+        visit[known] = folder[known].map({f: name for f, (_, name) in by_folder.items()}).to_numpy(dtype=object)
+        other = np.flatnonzero(~known & ~_is_none(folder))
+        subjects, dates = usubjid.to_numpy(dtype=object), dtc.to_numpy(dtype=object)
+        for i in other:
+            num = self.unscheduled.get((subjects[i], dates[i][:10])) if isinstance(dates[i], str) else None
+            if num is not None:
+                visitnum[i], visit[i] = num, f"UNSCHEDULED {num:.2f}"
         return (pd.Series(visitnum, index=usubjid.index, dtype="float64"),
                 pd.Series(visit, index=usubjid.index, dtype=object))
+
+
+def _is_none(values: pd.Series) -> np.ndarray:
+    """True where the value is None itself (NaN and other missing values are not)."""
+    out = values.isna().to_numpy(copy=True)
+    missing = np.flatnonzero(out)
+    out[missing] = [v is None for v in values.to_numpy(dtype=object)[missing]]
+    return out

@@ -14,6 +14,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from sdtm_lupus.config.loading import load_model
+from sdtm_lupus.distinct import map_distinct
 from sdtm_lupus.specs import SPECS_DIR
 from sdtm_lupus.validate.results import Expectation
 
@@ -99,12 +100,25 @@ def build_reviewer_expectations(datasets) -> list[Expectation]:
     return out
 
 
+def _low_bound(iso) -> str | None:
+    """Earliest complete date a (possibly partial) ISO date can stand for, as text."""
+    if not isinstance(iso, str) or len(iso) < 4:
+        return None
+    day = iso[:10]
+    return day + "-01-01"[len(day) - 4:]
+
+
+def _high_bound(iso) -> str | None:
+    """Latest complete date (as text; the day is 31 whatever the month, enough to compare)."""
+    if not isinstance(iso, str) or len(iso) < 4:
+        return None
+    day = iso[:10]
+    return day + "-12-31"[len(day) - 4:]
+
+
 def _bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Earliest and latest complete date a (possibly partial) ISO date can stand for, as text."""
-    text = values.astype(object).where(values.notna(), None)
-    low = text.map(lambda v: (v[:10] + "-01-01"[len(v[:10]) - 4:]) if isinstance(v, str) and len(v) >= 4 else None)
-    high = text.map(lambda v: (v[:10] + "-12-31"[len(v[:10]) - 4:]) if isinstance(v, str) and len(v) >= 4 else None)
-    return low, high
+    return map_distinct(values, _low_bound), map_distinct(values, _high_bound)
 
 
 def in_participation(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame]) -> np.ndarray | str:
@@ -113,8 +127,8 @@ def in_participation(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.Da
         return "DM.RFICDTC/RFPENDTC absent"
     var = e.variables[1]
     ref = dm.set_index("USUBJID")
-    start, _ = _bounds(df["USUBJID"].map(ref["RFICDTC"]))
-    _, end = _bounds(df["USUBJID"].map(ref["RFPENDTC"]))
+    start = df["USUBJID"].map(map_distinct(ref["RFICDTC"], _low_bound))     # bounds per subject, then per record
+    end = df["USUBJID"].map(map_distinct(ref["RFPENDTC"], _high_bound))
     low, high = _bounds(df[var])
     early = low.notna() & start.notna() & (high.fillna("") < start.fillna(""))
     late = low.notna() & end.notna() & (low.fillna("9999") > end.fillna("9999"))
@@ -122,7 +136,7 @@ def in_participation(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.Da
 
 
 def visit_in_tv(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame]) -> np.ndarray | str:
-    pairs = pd.concat([d[["VISITNUM", "VISIT"]] for d in datasets.values()
+    pairs = pd.concat([d[["VISITNUM", "VISIT"]].drop_duplicates() for d in datasets.values()
                        if {"VISITNUM", "VISIT"} <= set(d.columns)]).dropna().drop_duplicates()
     names_per_num = pairs.groupby("VISITNUM")["VISIT"].nunique()
     ambiguous = df["VISITNUM"].map(names_per_num).fillna(0) > 1
@@ -157,8 +171,11 @@ def num_values(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFram
 
 def avalc_by_param(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame]) -> np.ndarray | str:
     lists = e.params["lists"]
-    return np.array([code in lists and value not in lists[code]
-                     for code, value in zip(df["PARAMCD"], df["AVALC"])], dtype=bool)
+    bad = np.zeros(len(df), dtype=bool)
+    for code, allowed in lists.items():
+        bad |= (df["PARAMCD"].eq(code) & ~df["AVALC"].isin(allowed)).to_numpy(dtype=bool)
+    return bad
 
 
-CROSS_CHECKS = {"in_adsl": in_adsl, "num_values": num_values, "avalc_by_param": avalc_by_param,"in_participation": in_participation, "visit_in_tv": visit_in_tv, "visit_in_sv": visit_in_sv}
+CROSS_CHECKS = {"in_adsl": in_adsl, "num_values": num_values, "avalc_by_param": avalc_by_param,
+                "in_participation": in_participation, "visit_in_tv": visit_in_tv, "visit_in_sv": visit_in_sv}

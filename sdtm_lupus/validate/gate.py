@@ -23,6 +23,7 @@ from sdtm_lupus.validate.suites import PROVENANCE, build_cross_expectations, bui
 DATASET_NAME = re.compile(r"[A-Z][A-Z0-9]{0,7}\Z")
 VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}\Z")
 GX_KINDS = ("not_null", "in_set", "regex", "unique", "max_bytes", "gx")
+SPLIT_ROWS = 100_000     # datasets this long are validated in several narrow GE batches (_GxSession.validate)
 
 
 def run_gate(datasets: dict[str, pd.DataFrame], specs: Specs, *,
@@ -247,30 +248,78 @@ class _GxSession:
         return cls(**p, meta=meta)
 
     def validate(self, name: str, f: _Frame, exps: list[Expectation]) -> list[ExpectationResult]:
+        """Results in the order of `exps`. A dataset of SPLIT_ROWS rows or more is validated as one
+        GE batch (and suite) per group of expectations on the same variables, each batch holding
+        only the columns its expectations read: GE copies a batch's whole frame for every
+        expectation, so on a wide, long dataset that copying would cost more than the checks."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            suite = self.gx.ExpectationSuite(name=name, expectations=[self._expectation(e, f) for e in exps])
+            configs = {e.id: self._expectation(e, f) for e in exps}   # adds the byte-length helper columns
+        if len(f.work) < SPLIT_ROWS:
+            by_id = self._run(name, f.work, [configs[e.id] for e in exps])
+        else:
+            by_id = {}
+            for i, (columns, group) in enumerate(_column_groups(exps, f)):
+                by_id |= self._run(f"{name}.{i}", f.work[columns], [configs[e.id] for e in group])
+        return [self._result(e, by_id[e.id], f) for e in exps]
+
+    def _run(self, name: str, work: pd.DataFrame, expectations: list) -> dict:
+        """GE's result of each expectation (by Expectation id) on one batch."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            suite = self.gx.ExpectationSuite(name=name, expectations=expectations)
             asset = self.source.add_dataframe_asset(name)
             batch = asset.add_batch_definition_whole_dataframe(name).get_batch(
-                batch_parameters={"dataframe": f.work})
+                batch_parameters={"dataframe": work})
             outcome = batch.validate(suite, result_format=self.RESULT_FORMAT)
-        by_id = {r.expectation_config.meta["id"]: r for r in outcome.results}
-        out = []
-        for e in exps:
-            r = by_id[e.id]
-            if error := _gx_exception(r.exception_info):
-                # a check that could not run is a failure: the gate never passes unchecked data
-                out.append(ExpectationResult(e, "failed", note=f"GE error: {error}"))
-                continue
-            res, status = r.result or {}, "passed" if r.success else "failed"
-            if "element_count" in res:      # map expectations: counts and example rows
-                out.append(ExpectationResult(
-                    e, status, int(res["element_count"]), int(res.get("unexpected_count") or 0),
-                    f.examples(res.get("partial_unexpected_index_list") or [], e.variables)))
-            else:                           # aggregate expectations (extras): one observed value
-                examples = [{"value": _py(res["observed_value"])}] if "observed_value" in res and not r.success else []
-                out.append(ExpectationResult(e, status, 1, int(not r.success), examples))
-        return out
+            self._forget(name, batch.id)
+        return {r.expectation_config.meta["id"]: r for r in outcome.results}
+
+    def _forget(self, asset: str, batch_id: str) -> None:
+        """Drop the batch's frame and computed metrics: GE's context is process-wide and its execution
+        engine caches every batch's data and every metric (a boolean Series per expectation), which
+        would keep each dataset's working copy alive to the end of the process. The metric cache
+        only serves the batch being validated (its keys hold the batch id)."""
+        self.source.delete_asset(asset)
+        engine = self.source.get_execution_engine()
+        engine.batch_manager.batch_data_cache.pop(batch_id, None)
+        engine.batch_manager.batch_cache.pop(batch_id, None)
+        engine._metric_cache.clear()
+
+    def _result(self, e: Expectation, r, f: _Frame) -> ExpectationResult:
+        if error := _gx_exception(r.exception_info):
+            # a check that could not run is a failure: the gate never passes unchecked data
+            return ExpectationResult(e, "failed", note=f"GE error: {error}")
+        res, status = r.result or {}, "passed" if r.success else "failed"
+        if "element_count" in res:      # map expectations: counts and example rows
+            return ExpectationResult(
+                e, status, int(res["element_count"]), int(res.get("unexpected_count") or 0),
+                f.examples(res.get("partial_unexpected_index_list") or [], e.variables))
+        # aggregate expectations (extras): one observed value
+        examples = [{"value": _py(res["observed_value"])}] if "observed_value" in res and not r.success else []
+        return ExpectationResult(e, status, 1, int(not r.success), examples)
+
+
+def _read_columns(e: Expectation, f: _Frame) -> list[str]:
+    """The work columns a GE expectation reads: its variables, or for max_bytes the helper column.
+    An extra ("gx") expectation may read any column: it gets them all."""
+    if e.kind == "max_bytes":
+        return [f.bytes_column(e.variables[0])]
+    if e.kind == "gx":
+        return list(f.work.columns)
+    return list(e.variables)
+
+
+def _column_groups(exps: list[Expectation], f: _Frame) -> list[tuple[list[str], list[Expectation]]]:
+    """Expectations grouped by the variables they check (first-appearance order), with the columns each group reads."""
+    groups: dict[tuple[str, ...], list[Expectation]] = {}
+    for e in exps:
+        groups.setdefault(e.variables if e.kind != "gx" else ("*gx*", e.id), []).append(e)
+    out = []
+    for group in groups.values():
+        columns = list(dict.fromkeys(c for e in group for c in _read_columns(e, f)))
+        out.append((columns, group))
+    return out
 
 
 def _gx_exception(info: dict | None) -> str | None:

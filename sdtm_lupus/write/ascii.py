@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sdtm_lupus.distinct import map_distinct
 from sdtm_lupus.findings import Finding
 
 PROVENANCE = ("_file", "_row")
@@ -18,6 +19,20 @@ def escape_non_ascii(text: str) -> str:
                    for c in text)
 
 
+def is_non_ascii(value) -> bool:
+    return isinstance(value, str) and not value.isascii()
+
+
+def _all_ascii_text(values: pd.Series) -> bool:
+    """True when every non-missing value is ASCII text: one join and one isascii for the column.
+    False means "look cell by cell" (non-ASCII text, or a value that is not text)."""
+    present = values[values.notna()].to_numpy(dtype=object)
+    try:
+        return "".join(present).isascii()
+    except TypeError:
+        return False
+
+
 def apply_ascii_policy(name: str, df: pd.DataFrame, policy: str) -> tuple[pd.DataFrame, list[Finding]]:
     findings: list[Finding] = []
     out = df
@@ -25,7 +40,9 @@ def apply_ascii_policy(name: str, df: pd.DataFrame, policy: str) -> tuple[pd.Dat
         if col in PROVENANCE or df[col].dtype != object:
             continue
         values = df[col]
-        bad = values.map(lambda v: isinstance(v, str) and not v.isascii())
+        if _all_ascii_text(values):
+            continue
+        bad = map_distinct(values, is_non_ascii, dtype=bool)
         if not bad.any():
             continue
         for idx in bad[bad].index:

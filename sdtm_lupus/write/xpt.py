@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
+from sdtm_lupus.distinct import map_distinct
+
 MAX_NAME_CHARS = 8
 MAX_LABEL_CHARS = 40
 MAX_CHAR_BYTES = 200
@@ -262,8 +264,21 @@ def _cell_problems(series: pd.Series, var: XptVariable) -> list[tuple[int, str, 
         sizes = np.abs(values)
         bad = np.isinf(values) | (sizes >= IBM_MAX_MAGNITUDE_EXCLUSIVE) | ((sizes > 0) & (sizes < IBM_MIN_MAGNITUDE))
         return [(int(i), *_range_problem(float(values[i]), var)) for i in np.flatnonzero(bad)]
+    if var.type == "Char" and _is_text(series):
+        return _text_cell_problems(series, var)
     check = _char_cell_problem if var.type == "Char" else _num_cell_problem
     return [(i, *problem) for i, value in enumerate(series.tolist()) if (problem := check(value, var))]
+
+
+def _is_text(series: pd.Series) -> bool:
+    """Every non-missing value is a str (a C scan; then values can be checked once per distinct text)."""
+    return pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
+
+
+def _text_cell_problems(series: pd.Series, var: XptVariable) -> list[tuple[int, str, str]]:
+    """_char_cell_problem of a text column, evaluated once per distinct value."""
+    problems = map_distinct(series, lambda value: _char_cell_problem(value, var)).to_numpy()
+    return [(int(i), *problems[i]) for i in np.flatnonzero(pd.notna(problems))]
 
 
 def _capped(dataset: str, var: str, cells: list[tuple[int, str, str]]) -> list[XptProblem]:
@@ -322,11 +337,16 @@ def _num_column(series: pd.Series, var: XptVariable) -> pd.Series:
     return pd.Series([_num_value(v, kind) for v in series.tolist()], index=series.index, dtype="float64")
 
 
-def _char_column(series: pd.Series) -> pd.Series:
+def _char_value(value) -> str:
     # Trailing blanks are padding in SAS, not data: strip them so the storage
     # length is the longest meaningful value.
-    values = ["" if _is_missing(v) else str(v).rstrip(" ") for v in series.tolist()]
-    return pd.Series(values, index=series.index, dtype=object)
+    return "" if _is_missing(value) else str(value).rstrip(" ")
+
+
+def _char_column(series: pd.Series) -> pd.Series:
+    if _is_text(series):
+        return map_distinct(series, _char_value)
+    return pd.Series([_char_value(v) for v in series.tolist()], index=series.index, dtype=object)
 
 
 def prepare_xpt_frame(df: pd.DataFrame, dataset: XptDataset) -> pd.DataFrame:
@@ -336,13 +356,13 @@ def prepare_xpt_frame(df: pd.DataFrame, dataset: XptDataset) -> pd.DataFrame:
         var.name: _char_column(df[var.name]) if var.type == "Char" else _num_column(df[var.name], var)
         for var in dataset.variables
     }
-    return pd.DataFrame(columns).reset_index(drop=True)
+    return pd.DataFrame(columns, copy=False).reset_index(drop=True)     # the columns are new: no second copy
 
 
 def char_lengths(frame: pd.DataFrame, dataset: XptDataset) -> dict[str, int]:
     """Storage width per Char variable of a prepared frame: longest value in bytes, min 1."""
     return {
-        var.name: max([1, *(len(v.encode("ascii")) for v in frame[var.name])])
+        var.name: max([1, *(len(v.encode("ascii")) for v in pd.unique(frame[var.name]))])
         for var in dataset.variables if var.type == "Char"
     }
 
@@ -376,6 +396,16 @@ def _stamp_header(data: bytearray, created: dt.datetime) -> None:
     stamp = sas_stamp(created)
     for offset in STAMP_OFFSETS:
         data[offset: offset + STAMP_LENGTH] = stamp
+
+
+def _read_header(handle) -> bytearray:
+    """The header records of an open XPT file: library, member, descriptor and NAMESTR records
+    (all that _stamp_header and namestr_lengths read)."""
+    head = handle.read(8 * RECORD)
+    _expect_layout(head)
+    namestr_size = int(head[3 * RECORD + 74: 3 * RECORD + 78])
+    count = int(head[7 * RECORD + 54: 7 * RECORD + 58])
+    return bytearray(head + handle.read(count * namestr_size))
 
 
 def namestr_lengths(data: bytes) -> dict[str, int]:
@@ -415,11 +445,12 @@ def write_xpt(df: pd.DataFrame, path, dataset: XptDataset, *, created: dt.dateti
             file_label=dataset.label, column_labels=[v.label for v in dataset.variables],
             variable_format={v.name: v.format for v in dataset.variables if v.format},
         )
-        data = bytearray(tmp.read_bytes())
-        _stamp_header(data, created or DEFAULT_CREATED)
-        _verify_lengths(data, frame, dataset)
-        with open(tmp, "wb") as handle:
-            handle.write(data)
+        with open(tmp, "r+b") as handle:     # only the header changes: the data records stay on disk
+            header = _read_header(handle)
+            _stamp_header(header, created or DEFAULT_CREATED)
+            _verify_lengths(header, frame, dataset)
+            handle.seek(0)
+            handle.write(header)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

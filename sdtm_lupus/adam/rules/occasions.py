@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 
 from sdtm_lupus.adam.rules import assert_columns
@@ -112,14 +113,19 @@ def _attach(occ: pd.DataFrame, form: str, frame: pd.DataFrame, columns: tuple[st
     reason[~has_occ] = REASON_NO_OCCASION
     reason[has_occ & ~rows.index.isin(standing)] = REASON_SUPERSEDED
     reason[rows["ADT"].isna()] = REASON_NO_DATE
-    lookup = {k: label for label, k in zip(standing, zip(*(rows.loc[standing, c] for c in KEY)))}
-    source = [lookup.get(k) for k in zip(occ["USUBJID"], occ["FOLDER"], occ["ADT"])]
-    attached = {}
-    for c in columns:
-        values = [rows.at[label, c] if label is not None else None for label in source]
-        attached[c] = pd.Series(values, index=occ.index, dtype=object)
+    lookup = {k: pos for pos, k in zip(rows.index.get_indexer(standing), zip(*(rows.loc[standing, c] for c in KEY)))}
+    source = np.array([lookup.get(k, -1) for k in zip(occ["USUBJID"], occ["FOLDER"], occ["ADT"])], dtype=np.int64)
+    attached = {c: pd.Series(_take_or_none(rows[c], source), index=occ.index, dtype=object) for c in columns}
     out = pd.DataFrame(attached, index=occ.index)
     return out, _unmatched(form, rows, reason)
+
+
+def _take_or_none(values: pd.Series, positions: np.ndarray) -> np.ndarray:
+    """values at each position as objects; None where the position is -1."""
+    taken = np.full(len(positions), None, dtype=object)
+    found = positions >= 0
+    taken[found] = values.iloc[positions[found]].to_numpy(dtype=object)
+    return taken
 
 
 def _none_for_missing(values: pd.Series) -> pd.Series:
