@@ -203,6 +203,8 @@ def param_flares(occ: pd.DataFrame, subjects: pd.DataFrame, meds: pd.DataFrame, 
     out = [records]
     flags = derive_param_flare52(flares, fas, params)
     out.append(flags)
-    dose_on = (lambda q: compute_pred_dose(meds, q))
+    def dose_on(queries: pd.DataFrame) -> pd.Series:
+        return compute_pred_dose(meds, queries)
+
     out.append(derive_param_pfree52(fas_occ, flares, fas, dose_on, params))
     return flares, out
