@@ -91,6 +91,7 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     progress(f"mapping {sum(len(f) for f in forms.values())} raw rows to SDTM")
     ctx = MapContext(study=study, mapping=mapping, specs=specs, findings=findings)
     datasets = map_sdtm(forms, ctx)
+    del forms       # the raw cells (the largest frames of a run) are not needed after mapping
     if errors(ctx.findings):
         raise InputError(errors(ctx.findings))
     unescaped = dict(datasets)       # text as collected, for Dataset-JSON (apply_ascii_policy copies on change)

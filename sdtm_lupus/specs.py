@@ -172,12 +172,21 @@ def _char(col: "pd.Series") -> "pd.Series":
     import pandas as pd
 
     text = col.to_numpy(dtype=object)
-    blank = pd.isna(text)
-    blank[~blank] = text[~blank] == ""
-    if blank.any():
+    missing = pd.isna(text)
+    blank = missing.copy()
+    blank[~missing] = text[~missing] == ""
+    if blank.any() and not _all_none(text, blank):
         text = text.copy()
         text[blank] = None
-    return pd.Series(text, index=col.index, name=col.name, dtype=object)
+    return pd.Series(text, index=col.index, name=col.name, dtype=object, copy=False)
+
+
+def _all_none(values, mask) -> bool:
+    """Every masked value is None already (then there is nothing to replace: no copy)."""
+    import pandas as pd
+
+    distinct = pd.unique(values[mask])     # None, NaN, pd.NA and "" stay apart
+    return len(distinct) == 1 and distinct[0] is None
 
 
 def conform_to_spec(df: "pd.DataFrame", spec: DatasetSpec) -> "pd.DataFrame":

@@ -16,6 +16,7 @@ from sdtm_lupus.adam.rules.tte import KINDS, derive_param_tte
 from sdtm_lupus.config.mapping import Mapping
 from sdtm_lupus.config.study import Study
 from sdtm_lupus.findings import Finding
+from sdtm_lupus.frames import sorted_rows
 from sdtm_lupus.specs import Specs, conform_to_spec
 
 SUBJECT_COLUMNS = ("STUDYID", "TRT01P", "TRT01A", "FASFL")
@@ -45,6 +46,7 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], study: Study, mapping: Mapping, s
     parts += flare_parts
     findings += _flare_findings(flares, study)
     adeff = _with_subject(_stack(parts, specs.dataset("ADEFF").names), adsl)
+    del parts       # the parameter blocks, now copied into ADEFF (the largest ADaM dataset)
     adeff["ASEQ"] = np.nan
 
     fas = subjects[subjects["FASFL"].eq("Y")]
@@ -76,7 +78,7 @@ def _with_subject(frame: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
 
 def finish(df: pd.DataFrame, specs: Specs, name: str, order: list[str], seq: str | None = None) -> pd.DataFrame:
     spec = specs.dataset(name)
-    out = df.sort_values(order, kind="stable", na_position="first").reset_index(drop=True)
+    out = sorted_rows(df, order, na_position="first")
     if seq:
         out[seq] = out.groupby("USUBJID").cumcount() + 1
     return conform_to_spec(out, spec)
@@ -99,7 +101,7 @@ def endpoint_summary(datasets: dict[str, pd.DataFrame], study: Study) -> dict:
     out: dict = {"by_arm": {}}
     for arm, subjects in adsl[adsl["FASFL"].eq("Y")].groupby("TRT01P"):
         ids = set(subjects["USUBJID"])
-        eff = adeff[adeff["USUBJID"].isin(ids)]
+        eff = adeff.loc[adeff["USUBJID"].isin(ids), ["PARAMCD", "AVISIT", "AVALC"]]     # the columns counted
         sri = eff[eff["PARAMCD"].eq("SRI4") & eff["AVISIT"].eq("Week 48")]
         row = {"fas": len(ids), "sri4_week48": {"responders": int(sri["AVALC"].eq("Y").sum()), "n": len(sri)}}
         for code in ("FLANY52", "FLSEV52"):

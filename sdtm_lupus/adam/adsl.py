@@ -52,8 +52,8 @@ def derive_var_bserofl(subjects: pd.DataFrame, lb: pd.DataFrame | None) -> pd.Se
     recs = recs[[d <= d1 for d, d1 in zip(recs["DATE"], recs["DAY1"])]]
     last = recs.sort_values(["USUBJID", "LBTESTCD", "DATE", "LBSEQ"]).groupby(["USUBJID", "LBTESTCD"]).tail(1)
     positive = last[[SEROLOGY[t] == ind for t, ind in zip(last["LBTESTCD"], last["LBNRIND"])]]
-    tested = set(last["USUBJID"])
-    return subjects["USUBJID"].map(lambda u: "Y" if u in set(positive["USUBJID"]) else ("N" if u in tested else None))
+    tested, positives = set(last["USUBJID"]), set(positive["USUBJID"])
+    return subjects["USUBJID"].map(lambda u: "Y" if u in positives else ("N" if u in tested else None))
 
 
 def build_adsl(sdtm: dict[str, pd.DataFrame], subjects: pd.DataFrame, occ: pd.DataFrame, meds: pd.DataFrame,

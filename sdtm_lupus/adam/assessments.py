@@ -6,6 +6,7 @@ Which QS test codes belong to which raw form and column comes from specs/instrum
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sdtm_lupus.adam.inputs import to_date
@@ -36,48 +37,64 @@ def form_rows(qs: pd.DataFrame, study: Study) -> dict[str, pd.DataFrame]:
     defs = load_instruments()
     order_col = "_row" if "_row" in qs else "QSSEQ"
     keys = ["USUBJID", "QSGRPID"]
-    used = list(dict.fromkeys([*keys, "QSCAT", "QSTESTCD", "VISIT", "VISITNUM", "QSDTC", order_col, "QSSEQ",
-                               "QSORRES", "QSSTRESC"]))
-    qs = qs[used]       # the columns read below: each instrument's subset copies these only
+    used = list(dict.fromkeys([*keys, "QSTESTCD", "VISIT", "VISITNUM", "QSDTC", order_col, "QSSEQ",
+                               "QSORRES", "QSSTRESC"]))     # the columns read below: the copies hold these only
     out = {}
     for inst in defs.instruments:
         by_code = {item.testcd: item for item in inst.items}
-        recs = qs[qs["QSCAT"].eq(inst.qscat) & qs["QSTESTCD"].isin(list(by_code))]
+        recs = _rows(qs, qs["QSCAT"].eq(inst.qscat) & qs["QSTESTCD"].isin(list(by_code)), used)
         if recs.empty:
             out[inst.form] = pd.DataFrame(columns=[*keys, "FOLDER", "ADT", "ORDER", "QSSEQ",
                                                    *(i.column for i in inst.items)])
             continue
-        first = recs.groupby(keys, sort=False).agg(
+        groups = recs.groupby(keys, sort=False)
+        first = groups.agg(
             VISIT=("VISIT", "first"), VISITNUM=("VISITNUM", "first"), QSDTC=("QSDTC", "first"),
             ORDER=(order_col, "max"), QSSEQ=("QSSEQ", "min")).reset_index()
         first["FOLDER"] = folder_of(first["VISIT"], first["VISITNUM"], study)
         first["ADT"] = map_distinct(first["QSDTC"], to_date)
         first["ORDER"] = first["ORDER"].astype("int64")
-        wide = _wide_items(recs, keys, by_code)
-        wide = wide.reindex(columns=[i.column for i in inst.items]).reset_index()
-        out[inst.form] = first.merge(wide, on=keys, how="left")
+        group = groups.ngroup().to_numpy()          # each record's row of `first`
+        values = _item_values(recs, by_code).to_numpy(dtype=object)
+        codes = recs["QSTESTCD"].to_numpy(dtype=object)
+        for item in inst.items:
+            first[item.column] = pd.Series(_last_values(group, values, codes == item.testcd, len(first)),
+                                           index=first.index, dtype=object)
+        out[inst.form] = first
     return out
 
 
-def _wide_items(recs: pd.DataFrame, keys: list[str], by_code: dict) -> pd.DataFrame:
-    """One row per occasion group (keys), one object column per item (named by its raw column): the
-    last non-missing item value of the group (NaN where it has none)."""
-    values = recs[keys].assign(COLUMN=recs["QSTESTCD"].map({code: item.column for code, item in by_code.items()}),
-                               VALUE=_item_values(recs, by_code))
-    last = values.groupby([*keys, "COLUMN"], sort=True, dropna=False)["VALUE"].last()
-    return last.unstack("COLUMN").astype(object)
+def _last_values(group: np.ndarray, values: np.ndarray, rows: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the last non-missing value among the `rows` records (by record order): None when
+    its records hold no value, NaN when it has no record (as a pivot of the records leaves it)."""
+    out = np.full(n_groups, np.nan, dtype=object)
+    out[group[rows]] = None
+    valued = np.flatnonzero(rows & pd.notna(values))
+    reverse = group[valued][::-1]
+    groups_hit, last_in_reverse = np.unique(reverse, return_index=True)
+    out[groups_hit] = values[valued[::-1][last_in_reverse]]
+    return out
+
+
+def _rows(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> pd.DataFrame:
+    """frame.loc[mask, columns], taking each column once (no intermediate copy of the frame)."""
+    positions = np.flatnonzero(mask.to_numpy(dtype=bool))
+    index = frame.index.take(positions)
+    taken = {c: pd.Series(frame[c].array.take(positions), index=index, dtype=frame[c].dtype, copy=False)
+             for c in columns}
+    return pd.DataFrame(taken, index=index, copy=False)
 
 
 def _item_values(recs: pd.DataFrame, by_code: dict) -> pd.Series:
     """The value of each QS record as its item's raw form column held it (checkbox: ticked;
     flag: Y; other kinds: the text, None when empty), once per distinct text of each item kind."""
-    kind = recs["QSTESTCD"].map({code: item.kind for code, item in by_code.items()})
-    out = pd.Series(None, index=recs.index, dtype=object)
+    kind = recs["QSTESTCD"].map({code: item.kind for code, item in by_code.items()}).to_numpy(dtype=object)
+    out = np.full(len(recs), None, dtype=object)
     for k in pd.unique(kind):
-        rows = kind.eq(k).to_numpy()
+        rows = np.flatnonzero(kind == k)
         column, fn = _ITEM_VALUE.get(k, _ITEM_VALUE["text"])
-        out[rows] = map_distinct(recs.loc[rows, column], fn).to_numpy(dtype=object)
-    return out
+        out[rows] = map_distinct(recs[column].take(rows), fn).to_numpy(dtype=object)
+    return pd.Series(out, index=recs.index, dtype=object)
 
 
 def _checkbox_value(orres) -> bool:

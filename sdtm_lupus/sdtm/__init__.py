@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from sdtm_lupus.findings import Finding
+from sdtm_lupus.frames import sorted_rows
 from sdtm_lupus.readers.forms import ROW, Forms
 from sdtm_lupus.sdtm import ae, cm, dm, ds, ex, lb, mh, qs, suppdm, suppex, sv, trial_design, vs
 from sdtm_lupus.sdtm.context import FILE, SRCROW, MapContext
@@ -90,7 +91,7 @@ def finish_dataset(name: str, df: pd.DataFrame, ctx: MapContext) -> pd.DataFrame
         order = ["USUBJID", seq] if seq else [k for k in spec.keys if k != "STUDYID"]
     else:
         order = list(spec.keys)
-    return df.sort_values(order, kind="stable").reset_index(drop=True)
+    return sorted_rows(df, order, consume=True)       # df: this function's conformed copy
 
 
 def reconcile(forms: Forms, datasets: dict[str, pd.DataFrame], ctx: MapContext) -> dict[str, dict[str, int]]:

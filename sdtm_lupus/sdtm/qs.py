@@ -163,7 +163,7 @@ def build(state: MapState) -> dict[str, pd.DataFrame]:
     occasions = {inst.form: _occasions(state, inst, state.cleaned(inst.form)) for inst in present}
     _rank_rows(occasions, {inst.form: cat_order[inst.qscat] for inst in present})
     frames = [_records(state, inst, state.cleaned(inst.form), occasions[inst.form], test_order) for inst in present]
-    qs = pd.concat(frames, ignore_index=True)
+    qs = _concat_columns(frames)
     # QSLOBXFL: only records dated on or before first exposure can carry it (derive_lobxfl
     # re-checks), so it runs on those alone; a flag per USUBJID and QSTESTCD
     pre = qs["_pre"].to_numpy()
@@ -180,6 +180,15 @@ def build(state: MapState) -> dict[str, pd.DataFrame]:
     for inst in present:
         _qc(state, inst, occasions, defs)
     return {"QS": qs.drop(columns=["_subj", "_rank", "_test", "_pre", "_rfx"])}
+
+
+def _concat_columns(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """pd.concat(frames, ignore_index=True) of frames with the same columns, built one column at a
+    time; each part's column is released (popped) once copied, so memory holds the result and one
+    column of parts, not all the parts and the whole result (QS is the largest dataset)."""
+    columns = list(frames[0].columns)
+    return pd.DataFrame({c: pd.concat([f.pop(c) for f in frames], ignore_index=True) for c in columns},
+                        copy=False)
 
 
 def _rank_rows(occasions: dict[str, pd.DataFrame], cat: dict[str, int]) -> None:
@@ -245,7 +254,7 @@ def _records(state: MapState, inst: Instrument, c: pd.DataFrame, occ: pd.DataFra
     def per_item(values: list) -> np.ndarray:
         return np.array(values, dtype=object)[item_idx]
 
-    base = occ.iloc[pos].reset_index(drop=True)
+    base = _Taken(occ, pos)
     qs = pd.DataFrame({
         "STUDYID": state.study.studyid,
         "DOMAIN": "QS",
@@ -273,8 +282,20 @@ def _records(state: MapState, inst: Instrument, c: pd.DataFrame, occ: pd.DataFra
         "_rfx": base["_rfx"],
         FILE: state.file(inst.form),
         SRCROW: base[SRCROW],
-    })
+    }, copy=False)      # the columns are new arrays or slices of `base`, which is dropped
     return qs
+
+
+class _Taken:
+    """occ.iloc[pos] column by column (occ[column] of the rows at `pos`, RangeIndex): each column
+    its own array, so that a column of the QS parts can be released alone (_concat_columns)."""
+
+    def __init__(self, frame: pd.DataFrame, pos: np.ndarray):
+        self.frame, self.pos = frame, pos
+
+    def __getitem__(self, column: str) -> pd.Series:
+        values = self.frame[column]
+        return pd.Series(values.array.take(self.pos), dtype=values.dtype, copy=False)
 
 
 def _stripped(values: pd.Series) -> np.ndarray:

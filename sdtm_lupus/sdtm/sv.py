@@ -25,7 +25,11 @@ UNPLANNED = "UNSCHEDULED VISIT"
 
 def visit_rows(state: MapState) -> pd.DataFrame:
     """Rows of the visit-based forms with a VISITNUM: USUBJID, VISITNUM, VISIT, DTC (date), DY, form,
-    column (its date column), order (of the form in the export spec), ROW; in visit and date order."""
+    column (its date column), order (of the form in the export spec), ROW; in visit and date order.
+
+    Of the rows of one form with the same subject, FOLDER and date only the first (in file order)
+    is kept: the others have the same visit, date and study day, so SV and its window check
+    (which name the first row) cannot tell them apart - and a lab form has one per test."""
     layout = load_raw_layout()
     parts = []
     for order, name in enumerate(layout.forms):
@@ -34,8 +38,10 @@ def visit_rows(state: MapState) -> pd.DataFrame:
         spec = layout.forms[name]
         if not (spec.visit_based and spec.date_column):
             continue
-        rows = state.cleaned(name)
-        dtc = map_distinct(rows[spec.date_column], _date_part)
+        cleaned = state.cleaned(name)
+        dtc = map_distinct(cleaned[spec.date_column], _date_part)
+        first = ~pd.DataFrame({"USUBJID": cleaned["USUBJID"], "FOLDER": cleaned["FOLDER"], "DTC": dtc}).duplicated()
+        rows, dtc = cleaned.loc[first, ["USUBJID", "FOLDER", ROW]], dtc[first]
         visitnum, visit = state.visit(rows["USUBJID"], rows["FOLDER"], dtc)
         parts.append(pd.DataFrame({"USUBJID": rows["USUBJID"], "VISITNUM": visitnum, "VISIT": visit,
                                    "DTC": dtc, "DY": state.study_day(dtc, rows["USUBJID"]),

@@ -52,7 +52,7 @@ def derive_epoch(dtc: pd.Series, first_dose: pd.Series, last_dose: pd.Series, st
 
 def derive_seq(df: pd.DataFrame, order: list[str], by: str = "USUBJID") -> pd.Series:
     """--SEQ: 1..n within `by`, in the order of `order` columns (input order kept)."""
-    ranked = df.sort_values([by, *order], kind="stable", na_position="last")
+    ranked = df[list(dict.fromkeys([by, *order]))].sort_values([by, *order], kind="stable", na_position="last")
     seq = ranked.groupby(by, sort=False).cumcount() + 1
     return seq.reindex(df.index).astype("float64")
 

@@ -94,13 +94,28 @@ class _Frame:
 
     def bytes_column(self, column: str) -> str:
         """Add (once) a Num helper column with each value's UTF-8 byte length (NaN for nulls and
-        non-strings); return its name. Encodes each distinct value once: SDTM values repeat a lot."""
-        helper = f"__bytes__{column}"
+        non-strings); return its name."""
+        helper = _bytes_name(column)
         if helper not in self.work.columns:
-            codes, uniques = pd.factorize(self.work[column])      # nulls -> code -1
-            nbytes = [len(u.encode("utf-8")) if isinstance(u, str) else np.nan for u in uniques]
-            self.work[helper] = np.array([*nbytes, np.nan], dtype=float)[codes]
+            self.work[helper] = self._byte_lengths(column)
         return helper
+
+    def _byte_lengths(self, column: str) -> np.ndarray:
+        """Encodes each distinct value once: SDTM values repeat a lot."""
+        codes, uniques = pd.factorize(self.work[column])      # nulls -> code -1
+        nbytes = [len(u.encode("utf-8")) if isinstance(u, str) else np.nan for u in uniques]
+        return np.array([*nbytes, np.nan], dtype=float)[codes]
+
+    def batch(self, columns: list[str]) -> pd.DataFrame:
+        """The work columns named, a byte-length helper (see bytes_column) computed for this batch
+        only unless it is already a work column: one helper at a time, not one per Char variable."""
+        parts = {}
+        for c in columns:
+            if c in self.work.columns:
+                parts[c] = self.work[c]
+            else:
+                parts[c] = pd.Series(self._byte_lengths(c.removeprefix(BYTES_PREFIX)), index=self.work.index)
+        return pd.DataFrame(parts, index=self.work.index, copy=False)
 
     def examples(self, positions: Iterable[int], variables: tuple[str, ...]) -> list[dict]:
         out = []
@@ -120,6 +135,14 @@ class _Frame:
                 ex["row"] = _py(row["_row"])
             out.append(ex)
         return out
+
+
+BYTES_PREFIX = "__bytes__"
+
+
+def _bytes_name(column: str) -> str:
+    """Name of the helper column holding `column`'s UTF-8 byte lengths (see _Frame.bytes_column)."""
+    return BYTES_PREFIX + column
 
 
 def _is_text(s: pd.Series) -> bool:
@@ -243,7 +266,7 @@ class _GxSession:
         if e.kind == "unique":
             return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(e.variables), meta=meta)
         if e.kind == "max_bytes":
-            return gxe.ExpectColumnValuesToBeBetween(column=f.bytes_column(col), max_value=p["max"], meta=meta)
+            return gxe.ExpectColumnValuesToBeBetween(column=_bytes_name(col), max_value=p["max"], meta=meta)
         cls = getattr(gxe, p.pop("gx"))
         return cls(**p, meta=meta)
 
@@ -254,13 +277,16 @@ class _GxSession:
         expectation, so on a wide, long dataset that copying would cost more than the checks."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            configs = {e.id: self._expectation(e, f) for e in exps}   # adds the byte-length helper columns
+            configs = {e.id: self._expectation(e, f) for e in exps}
         if len(f.work) < SPLIT_ROWS:
+            for e in exps:
+                if e.kind == "max_bytes":
+                    f.bytes_column(e.variables[0])
             by_id = self._run(name, f.work, [configs[e.id] for e in exps])
         else:
             by_id = {}
             for i, (columns, group) in enumerate(_column_groups(exps, f)):
-                by_id |= self._run(f"{name}.{i}", f.work[columns], [configs[e.id] for e in group])
+                by_id |= self._run(f"{name}.{i}", f.batch(columns), [configs[e.id] for e in group])
         return [self._result(e, by_id[e.id], f) for e in exps]
 
     def _run(self, name: str, work: pd.DataFrame, expectations: list) -> dict:
@@ -300,26 +326,29 @@ class _GxSession:
         return ExpectationResult(e, status, 1, int(not r.success), examples)
 
 
-def _read_columns(e: Expectation, f: _Frame) -> list[str]:
-    """The work columns a GE expectation reads: its variables, or for max_bytes the helper column.
-    An extra ("gx") expectation may read any column: it gets them all."""
-    if e.kind == "max_bytes":
-        return [f.bytes_column(e.variables[0])]
-    if e.kind == "gx":
-        return list(f.work.columns)
-    return list(e.variables)
-
-
 def _column_groups(exps: list[Expectation], f: _Frame) -> list[tuple[list[str], list[Expectation]]]:
-    """Expectations grouped by the variables they check (first-appearance order), with the columns each group reads."""
+    """Expectations grouped by the variables they check (first-appearance order), with the columns
+    each group reads: its variables, or for max_bytes the helper column. An extra ("gx")
+    expectation may read any column: it gets the whole frame as one batch would show it (the work
+    columns, then every byte-length helper)."""
+    helpers = [_bytes_name(e.variables[0]) for e in exps if e.kind == "max_bytes"]
+    whole = list(dict.fromkeys([*f.work.columns, *helpers]))
     groups: dict[tuple[str, ...], list[Expectation]] = {}
     for e in exps:
         groups.setdefault(e.variables if e.kind != "gx" else ("*gx*", e.id), []).append(e)
     out = []
     for group in groups.values():
-        columns = list(dict.fromkeys(c for e in group for c in _read_columns(e, f)))
-        out.append((columns, group))
+        columns = [c for e in group for c in _columns_read(e, whole)]
+        out.append((list(dict.fromkeys(columns)), group))
     return out
+
+
+def _columns_read(e: Expectation, whole: list[str]) -> list[str]:
+    if e.kind == "gx":
+        return whole
+    if e.kind == "max_bytes":
+        return [_bytes_name(e.variables[0])]
+    return list(e.variables)
 
 
 def _gx_exception(info: dict | None) -> str | None:

@@ -332,6 +332,8 @@ def _num_column(series: pd.Series, var: XptVariable) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series):
         unit = pd.Timedelta(days=1) if kind == "date" else pd.Timedelta(seconds=1)
         return ((series - pd.Timestamp(SAS_EPOCH_DATETIME)) / unit).astype("float64")
+    if series.dtype == np.float64:
+        return series       # already what is written: no copy
     if pd.api.types.is_integer_dtype(series) or pd.api.types.is_float_dtype(series):
         return pd.Series(series.to_numpy(dtype=float, na_value=np.nan), index=series.index)
     return pd.Series([_num_value(v, kind) for v in series.tolist()], index=series.index, dtype="float64")
@@ -344,9 +346,14 @@ def _char_value(value) -> str:
 
 
 def _char_column(series: pd.Series) -> pd.Series:
-    if _is_text(series):
-        return map_distinct(series, _char_value)
-    return pd.Series([_char_value(v) for v in series.tolist()], index=series.index, dtype=object)
+    if not _is_text(series):
+        return pd.Series([_char_value(v) for v in series.tolist()], index=series.index, dtype=object)
+    codes, uniques = pd.factorize(series)       # each distinct text once; missing -> code -1
+    values = [_char_value(u) for u in uniques]
+    if series.dtype == object and (codes >= 0).all() and values == list(uniques):
+        return series       # nothing to change: no copy of a column that may hold millions of cells
+    table = np.array([*values, ""], dtype=object)      # a missing value is written as ""
+    return pd.Series(table[codes], index=series.index, dtype=object)
 
 
 def prepare_xpt_frame(df: pd.DataFrame, dataset: XptDataset) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from types import MappingProxyType
 import pandas as pd
 
 from sdtm_lupus.adam.rules import assert_columns
+from sdtm_lupus.distinct import map_distinct
 
 # The nine BILAG-2004 systems in export order.
 BILAG_SYSTEMS: tuple[str, ...] = ("CONST", "MUCOCUT", "NEURO", "MUSCULO", "CARDRESP", "GASTRO", "OPHTHAL", "RENAL", "HAEM")
@@ -39,8 +40,8 @@ def normalise_grade(value: object) -> str | None:
 
 
 def _grades(frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({s: pd.Series([normalise_grade(v) for v in frame[s]], index=frame.index, dtype=object)
-                         for s in BILAG_SYSTEMS}, index=frame.index)
+    """normalise_grade of every cell (once per distinct value of each system: grades repeat)."""
+    return pd.DataFrame({s: map_distinct(frame[s], normalise_grade) for s in BILAG_SYSTEMS}, index=frame.index)
 
 
 def compute_bilag_complete(grades: pd.DataFrame) -> pd.Series:

@@ -423,8 +423,9 @@ def compute_onset(criteria: pd.DataFrame) -> pd.Series:
 
 def compute_fired(criteria: pd.DataFrame) -> pd.Series:
     """The criteria that fired, e.g. "M1a;S2c" (None when none)."""
-    fired = criteria.notna()
-    return pd.Series([";".join(c for c in criteria.columns if row[c]) or None for _, row in fired.iterrows()],
+    names = list(criteria.columns)
+    fired = criteria.notna().to_numpy(dtype=bool)
+    return pd.Series([";".join(c for c, hit in zip(names, row) if hit) or None for row in fired],
                      index=criteria.index, dtype=object)
 
 
