@@ -489,3 +489,61 @@ def test_every_msg_reference_file_round_trips(tmp_path, source):
     assert_values(ours_raw, sas_raw.fillna({c: "" for c in char}))
     row_length = sum(ours_pm.variable_storage_width.values())
     assert_pandas_values(target, ours_raw.fillna({c: "" for c in char}), row_length)
+
+
+# ---------------------------------------------------------------- native observation records
+
+
+def pyreadstat_bytes(frame, dataset, path):
+    """The whole file as pyreadstat writes it (the writer before observation records were encoded
+    here), with the same fixed header stamps."""
+    prepared = prepare_xpt_frame(frame, dataset)
+    pyreadstat.write_xport(prepared, str(path), file_format_version=5, table_name=dataset.name,
+                           file_label=dataset.label, column_labels=[v.label for v in dataset.variables],
+                           variable_format={v.name: v.format for v in dataset.variables if v.format})
+    data = bytearray(path.read_bytes())
+    xpt._stamp_header(data, xpt.DEFAULT_CREATED)
+    return bytes(data)
+
+
+AWKWARD = XptDataset("AWK", "Awkward values", (
+    XptVariable("TXT", "Text", "Char"), XptVariable("X", "Number", "Num"),
+    XptVariable("DT", "Date", "Num", "DATE9."), XptVariable("SHORT", "Short text", "Char")))
+
+
+def awkward_frame(rows: int, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    magnitudes = 10.0 ** rng.integers(-70, 70, rows)
+    numbers = rng.uniform(-1, 1, rows) * magnitudes
+    specials = np.array([0.0, -0.0, np.nan, 1.0, 0.1, -0.5, 16.0 ** -65, 2.0 ** 248, -(2.0 ** 248), 22000.0])
+    numbers[: len(specials)] = specials[: rows]
+    texts = np.array(["", "a", "trailing  ", " leading", "SYSTEMIC LUPUS ERYTHEMATOSUS", "x" * 200, "nul\x00cut"],
+                     dtype=object)
+    return pd.DataFrame({
+        "TXT": texts[rng.integers(0, len(texts), rows)],
+        "X": numbers,
+        "DT": pd.to_datetime("2021-01-01") + pd.to_timedelta(rng.integers(-30000, 30000, rows), unit="D"),
+        "SHORT": np.array(["Y", "N", None], dtype=object)[rng.integers(0, 3, rows)],
+    })
+
+
+@pytest.mark.parametrize("rows", [1, 2, 37, xpt.OBS_CHUNK_ROWS + 1001])
+def test_observation_records_are_the_bytes_pyreadstat_writes(tmp_path, rows):
+    frame = awkward_frame(rows)
+    frame.loc[rows - 1, "SHORT"] = "Y"     # a blank last row is refused (XPT-BLANK-LAST-ROW)
+    write_xpt(frame, tmp_path / "awk.xpt", AWKWARD)
+    assert (tmp_path / "awk.xpt").read_bytes() == pyreadstat_bytes(frame, AWKWARD, tmp_path / "ref.xpt")
+
+
+def test_zero_rows_are_the_bytes_pyreadstat_writes(tmp_path):
+    frame = awkward_frame(5).iloc[:0]
+    write_xpt(frame, tmp_path / "awk.xpt", AWKWARD)
+    assert (tmp_path / "awk.xpt").read_bytes() == pyreadstat_bytes(frame, AWKWARD, tmp_path / "ref.xpt")
+
+
+def test_ibm_doubles_read_back_exactly(tmp_path):
+    frame = awkward_frame(5000, seed=11)
+    frame.loc[4999, "SHORT"] = "N"
+    write_xpt(frame, tmp_path / "awk.xpt", AWKWARD)
+    back, _ = pyreadstat.read_xport(str(tmp_path / "awk.xpt"))
+    np.testing.assert_array_equal(back["X"].to_numpy(), frame["X"].to_numpy())   # NaN == NaN here
