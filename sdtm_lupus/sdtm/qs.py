@@ -4,7 +4,8 @@ What each raw column becomes is data (specs/instruments.yaml); this module only 
 one QS record per item per raw row, every record of a row carrying that row's provenance.
 
 * A row with every item cell empty: one QSALL record, QSSTAT NOT DONE (one-item forms: that
-  item NOT DONE). An empty cell of a row with data: the item NOT DONE (or no record where the
+  item NOT DONE) - unless the instrument maps such rows item by item (empty_row: items, the
+  SELENA-SLEDAI checkbox convention of lupus-endpoints §1.4: every box ABSENT, total 0). An empty cell of a row with data: the item NOT DONE (or no record where the
   item is conditional, FLAREDAT). Checkbox cells are never empty: empty = not ticked.
 * QSGRPID identifies the occasion (derivations R1.1: subject, FOLDER, assessment date) and
   is shared by the sledai, pga, bilag and flare records of one occasion: `<FOLDER>/<date>`.
@@ -96,6 +97,7 @@ class Instrument(_Strict):
     form: str
     qscat: str = Field(min_length=1, max_length=200)
     defines_occasion: bool = False
+    empty_row: Literal["not_done", "items"] = "not_done"
     items: tuple[Item, ...] = Field(min_length=1)
     forbidden_transitions: tuple[tuple[str, str], ...] = ()
     call_checks: CallChecks | None = None
@@ -233,7 +235,7 @@ def _records(state: MapState, inst: Instrument, c: pd.DataFrame, occ: pd.DataFra
              test_order: dict[str, int]) -> pd.DataFrame:
     """The QS records of one form (helper columns _subj, _rank, _test, _pre, _rfx for build)."""
     raw = state.forms[inst.form].data
-    empty_row = _empty_rows(raw, inst.items)
+    empty_row = _empty_rows(raw, inst.items) if inst.empty_row == "not_done" else np.zeros(len(raw), dtype=bool)
     text = {i.column: _stripped(raw[i.column]) for i in inst.items if i.kind not in ("checkbox", "flag")}
     multi = len(inst.items) > 1
     parts = []      # per item: (rows, QSORRES, QSSTRESC, QSSTRESN, QSSTAT) over the rows it keeps
@@ -410,9 +412,12 @@ def _qc_site_total(ctx: MapContext, inst: Instrument, form: Form, c: pd.DataFram
     raw = form.data
     empty = np.logical_and.reduce([raw[i.column].astype(str).str.strip().eq("").to_numpy()
                                    for i in (*boxes, total)])
-    ctx.report("QC-SLEDAI-EMPTY", "warning",
-               f"all {len(boxes)} descriptors and {total.column} are empty: mapped as not done "
-               f"({QSALL[0]}, QSSTAT {NOT_DONE}); read by the checkbox convention it would be a total of 0",
+    if inst.empty_row == "items":
+        reading = (f"read by the checkbox convention: every descriptor ABSENT (a total of 0), "
+                   f"{total.testcd} {NOT_DONE}; check the CRF page was not left blank")
+    else:
+        reading = f"mapped as not done ({QSALL[0]}, QSSTAT {NOT_DONE}), so the occasion has no total"
+    ctx.report("QC-SLEDAI-EMPTY", "warning", f"all {len(boxes)} descriptors and {total.column} are empty: {reading}",
                form, total.column, raw.loc[empty, ["SUBJID", total.column, ROW]])
 
 

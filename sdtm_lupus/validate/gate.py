@@ -251,6 +251,9 @@ class _GxSession:
             self.context = gx.get_context(mode="ephemeral")
             self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
             self.source = self.context.data_sources.add_pandas("sdtm")
+            # one asset and batch definition for the whole run: each batch passes its own frame
+            # (adding and deleting an asset per batch re-serialises the context's configuration)
+            self.batches = self.source.add_dataframe_asset("gate").add_batch_definition_whole_dataframe("gate")
 
     def _expectation(self, e: Expectation, f: _Frame):
         gxe, p, meta = self.gxe, dict(e.params), {"id": e.id, "severity": e.severity}
@@ -294,19 +297,18 @@ class _GxSession:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             suite = self.gx.ExpectationSuite(name=name, expectations=expectations)
-            asset = self.source.add_dataframe_asset(name)
-            batch = asset.add_batch_definition_whole_dataframe(name).get_batch(
-                batch_parameters={"dataframe": work})
-            outcome = batch.validate(suite, result_format=self.RESULT_FORMAT)
-            self._forget(name, batch.id)
+            batch = self.batches.get_batch(batch_parameters={"dataframe": work})
+            try:
+                outcome = batch.validate(suite, result_format=self.RESULT_FORMAT)
+            finally:
+                self._forget(batch.id)
         return {r.expectation_config.meta["id"]: r for r in outcome.results}
 
-    def _forget(self, asset: str, batch_id: str) -> None:
+    def _forget(self, batch_id: str) -> None:
         """Drop the batch's frame and computed metrics: GE's context is process-wide and its execution
         engine caches every batch's data and every metric (a boolean Series per expectation), which
-        would keep each dataset's working copy alive to the end of the process. The metric cache
-        only serves the batch being validated (its keys hold the batch id)."""
-        self.source.delete_asset(asset)
+        would keep each dataset's working copy alive to the end of the process - and the next batch
+        (same asset, same batch id) must never see the previous one's metrics."""
         engine = self.source.get_execution_engine()
         engine.batch_manager.batch_data_cache.pop(batch_id, None)
         engine.batch_manager.batch_cache.pop(batch_id, None)

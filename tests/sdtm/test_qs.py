@@ -134,8 +134,6 @@ def test_study_without_flare_form_has_no_sfi_records():
 @pytest.mark.parametrize("rows, expected", [
     # (form, row) -> records (QSTESTCD, QSCAT, QSSTAT)
     ({"bilag": [bilag("WEEK 0", "05-MAR-2021", "")]}, [("QSALL", "BILAG-2004", "NOT DONE")]),
-    ({"sledai": [sledai("WEEK 0", "05-MAR-2021", blank=True, sitetot="")]},
-     [("QSALL", "SELENA-SLEDAI", "NOT DONE")]),
     ({"pga": [pga("WEEK 0", "05-MAR-2021", "")]}, [("SSLD0125", "SELENA-SLEDAI", "NOT DONE")]),
     ({"flare": [flare("WEEK 0", "05-MAR-2021", "", "", "", "")]},
      [("QSALL", "SELENA-SLEDAI FLARE INDEX", "NOT DONE")]),
@@ -147,6 +145,29 @@ def test_row_with_no_data_at_all_is_not_done(rows, expected):
     assert qs["QSORRES"].isna().all() and qs["QSLOBXFL"].isna().all()
     if expected[0][0] == "QSALL":
         assert qs["QSTEST"].iloc[0] == "Questionnaire"
+
+
+def test_sledai_row_with_no_data_at_all_reads_by_the_checkbox_convention():
+    # lupus-endpoints §1.4: all boxes empty on an existing row = total 0, with a QC warning
+    out, findings = run([sledai("WEEK 0", "05-MAR-2021", blank=True, sitetot="")])
+    qs = out["QS"]
+    assert "QSALL" not in set(qs["QSTESTCD"]) and len(qs) == 25
+    assert (qs["QSORRES"].iloc[:24] == "ABSENT").all() and (qs["QSSTRESN"].iloc[:24] == 0).all()
+    assert tuple(rec(qs, "SSLD0126")[["QSORRES", "QSSTAT"]]) == (None, "NOT DONE")
+    [f] = found(findings, "QC-SLEDAI-EMPTY")
+    assert "total of 0" in f.message
+
+
+def test_sledai_row_with_no_data_at_all_is_an_analysis_total_of_0():
+    from sdtm_lupus.adam import derive_adam
+
+    ctx = context("NCT04515719")
+    rows = [sledai("SCREENING", "01-MAR-2021", ticked=("RASH",)), sledai("WEEK 0", "05-MAR-2021", blank=True, sitetot="")]
+    out, _ = run(rows)
+    adeff = derive_adam(out, ctx.study, ctx.mapping, ctx.specs).datasets["ADEFF"]
+    sledai_recs = adeff[adeff["PARAMCD"].eq("SLEDAI")].sort_values("ADT")
+    assert sledai_recs["AVAL"].tolist() == [2.0, 0.0]
+    assert sledai_recs["ABLFL"].tolist() == [None, "Y"]       # the empty row is the baseline: total 0
 
 
 def test_empty_checkboxes_with_a_site_total_are_absent_not_a_not_done_row():

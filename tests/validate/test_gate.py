@@ -93,6 +93,15 @@ def test_required_null(column, null):
     assert ex0["EXSEQ"] == (None if column == "EXSEQ" else 2)
 
 
+def test_each_dataset_is_checked_on_its_own_frame():
+    # one GE asset serves every batch: a metric of DM's USUBJID must never answer for EX's
+    d = dm()
+    d.loc[1, "USUBJID"] = None
+    g = gate(dm_df=d)
+    assert "DM.USUBJID.REQ" in failed_ids(g) and "EX.USUBJID.REQ" not in failed_ids(g)
+    assert get(g, "EX.USUBJID.REQ").element_count == 3
+
+
 def test_sex_not_in_codelist():
     d = dm()
     d.loc[1, "SEX"] = "X"
