@@ -260,19 +260,20 @@ class DefineMeta:
 
 # ---------------------------------------------------------------- data types and lengths
 
-def _values(series: pd.Series) -> pd.Series:
-    return series[series.notna()]
+def _distinct(series: pd.Series) -> np.ndarray:
+    """The distinct non-missing values (one pass over the column, then the few distinct values)."""
+    unique = pd.unique(series.to_numpy())
+    return unique[pd.notna(unique)]
 
 
 def char_length(series: pd.Series) -> int:
     """The XPT storage length of a Char column: its longest value (trailing blanks stripped), at least 1."""
-    unique = pd.unique(_values(series))
-    return max([1, *(len(str(v).rstrip(" ").encode("utf-8")) for v in unique)])
+    return max([1, *(len(str(v).rstrip(" ").encode("utf-8")) for v in _distinct(series))])
 
 
 def iso_data_type(series: pd.Series) -> str:
     """Define-XML DataType of an ISO 8601 text column, from its values."""
-    values = [v for v in (str(u).strip() for u in pd.unique(_values(series))) if v]
+    values = [v for v in (str(u).strip() for u in _distinct(series)) if v]
     if not values:
         return "date"
     for name, pattern in (("date", ISO_DATE), ("datetime", ISO_DATETIME), ("partialDate", ISO_PARTIAL_DATE),
@@ -289,7 +290,7 @@ def _decimals(value: float) -> int:
 
 def numeric_type(series: pd.Series) -> tuple[str, int | None]:
     """("integer", None) when every value is a whole number, else ("float", decimals needed)."""
-    values = pd.unique(pd.to_numeric(_values(series), errors="coerce").dropna().to_numpy(dtype=float))
+    values = pd.unique(pd.to_numeric(pd.Series(_distinct(series)), errors="coerce").dropna().to_numpy(dtype=float))
     values = values[np.isfinite(values)]
     if not len(values) or np.all(values == np.round(values)):
         return "integer", None

@@ -22,8 +22,6 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from sdtm_lupus.distinct import map_distinct
-
 MAX_NAME_CHARS = 8
 MAX_LABEL_CHARS = 40
 MAX_CHAR_BYTES = 200
@@ -261,15 +259,15 @@ def _range_problem(x: float, var: XptVariable) -> tuple[str, str] | None:
     return None
 
 
-def _cell_problems(series: pd.Series, var: XptVariable) -> list[tuple[int, str, str]]:
-    """(row, rule, message) for every bad cell of one column."""
+def _cell_problems(series: pd.Series, var: XptVariable, distinct: tuple | None = None) -> list[tuple[int, str, str]]:
+    """(row, rule, message) for every bad cell of one column (distinct: its pd.factorize, if known)."""
     if var.type == "Num" and (pd.api.types.is_integer_dtype(series) or pd.api.types.is_float_dtype(series)):
         values = series.to_numpy(dtype=float, na_value=np.nan)  # fast path: only the range can be wrong
         sizes = np.abs(values)
         bad = np.isinf(values) | (sizes >= IBM_MAX_MAGNITUDE_EXCLUSIVE) | ((sizes > 0) & (sizes < IBM_MIN_MAGNITUDE))
         return [(int(i), *_range_problem(float(values[i]), var)) for i in np.flatnonzero(bad)]
-    if var.type == "Char" and _is_text(series):
-        return _text_cell_problems(series, var)
+    if var.type == "Char" and (distinct is not None or _is_text(series)):
+        return _text_cell_problems(series, var, distinct)
     check = _char_cell_problem if var.type == "Char" else _num_cell_problem
     return [(i, *problem) for i, value in enumerate(series.tolist()) if (problem := check(value, var))]
 
@@ -279,10 +277,12 @@ def _is_text(series: pd.Series) -> bool:
     return pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
 
 
-def _text_cell_problems(series: pd.Series, var: XptVariable) -> list[tuple[int, str, str]]:
-    """_char_cell_problem of a text column, evaluated once per distinct value."""
-    problems = map_distinct(series, lambda value: _char_cell_problem(value, var)).to_numpy()
-    return [(int(i), *problems[i]) for i in np.flatnonzero(pd.notna(problems))]
+def _text_cell_problems(series: pd.Series, var: XptVariable, distinct: tuple | None = None) -> list[tuple[int, str, str]]:
+    """_char_cell_problem of a text column, evaluated once per distinct value (missing values pass)."""
+    codes, uniques = distinct if distinct is not None else pd.factorize(series)
+    problems = [_char_cell_problem(u, var) for u in uniques]
+    bad = np.array([p is not None for p in problems] + [False], dtype=bool)     # code -1 (missing): never bad
+    return [(int(i), *problems[codes[i]]) for i in np.flatnonzero(bad[codes])]
 
 
 def _capped(dataset: str, var: str, cells: list[tuple[int, str, str]]) -> list[XptProblem]:
@@ -298,14 +298,16 @@ def _capped(dataset: str, var: str, cells: list[tuple[int, str, str]]) -> list[X
     return out
 
 
-def check_xpt(df: pd.DataFrame, dataset: XptDataset) -> list[XptProblem]:
-    """Every reason `df` cannot be written as `dataset`; writes nothing."""
+def check_xpt(df: pd.DataFrame, dataset: XptDataset, *, distinct: dict[str, tuple] | None = None) -> list[XptProblem]:
+    """Every reason `df` cannot be written as `dataset`; writes nothing. distinct: the pd.factorize
+    of text Char columns by name, when the caller has it (write_xpt: one pass per column)."""
     problems = _metadata_problems(dataset) + _column_problems(df, dataset)
     columns = [str(c) for c in df.columns]
     for var in dataset.variables:
         if var.type in ("Char", "Num") and columns.count(var.name) == 1:
             series = df.iloc[:, columns.index(var.name)]
-            problems += _capped(dataset.name, var.name, _cell_problems(series, var))
+            cells = _cell_problems(series, var, (distinct or {}).get(var.name))
+            problems += _capped(dataset.name, var.name, cells)
     # Readers cannot tell an all-blank last observation from the blank padding
     # that ends the file, so pyreadstat drops it (only possible when all are Char).
     if len(df) and all(v.type == "Char" for v in dataset.variables) and not problems:
@@ -370,14 +372,6 @@ def prepare_xpt_frame(df: pd.DataFrame, dataset: XptDataset) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False).reset_index(drop=True)     # the columns are new: no second copy
 
 
-def char_lengths(frame: pd.DataFrame, dataset: XptDataset) -> dict[str, int]:
-    """Storage width per Char variable of a prepared frame: longest value in bytes, min 1."""
-    return {
-        var.name: max([1, *(len(v.encode("ascii")) for v in pd.unique(frame[var.name]))])
-        for var in dataset.variables if var.type == "Char"
-    }
-
-
 # ---------------------------------------------------------------- bytes
 
 
@@ -421,34 +415,31 @@ def namestr_lengths(data: bytes) -> dict[str, int]:
     return lengths
 
 
-def _verify_lengths(data: bytes, frame: pd.DataFrame, dataset: XptDataset) -> None:
-    expected = {var.name: 8 for var in dataset.variables if var.type == "Num"} | char_lengths(frame, dataset)
-    written = namestr_lengths(data)
-    if written != expected:
-        raise RuntimeError(f"pyreadstat wrote storage lengths {written}, expected {expected}")
-
-
 def write_xpt(df: pd.DataFrame, path, dataset: XptDataset, *, created: dt.datetime | None = None) -> None:
     """Write `df` as an XPT v5 file via path + ".tmp" and os.replace.
 
     Raises XptError (nothing written) if any check fails, RuntimeError if
     pyreadstat's header is not laid out as expected (header stamps, lengths).
+    Each text column is factorised once: checks, lengths and bytes work on its distinct values.
     """
-    problems = check_xpt(df, dataset)
+    distinct = _text_factorisations(df, dataset)
+    problems = check_xpt(df, dataset, distinct=distinct)
     if problems:
         raise XptError(problems)
-    frame = prepare_xpt_frame(df, dataset)
+    encoded = [_encode(df[var.name], var, distinct.get(var.name)) for var in dataset.variables]
+    del distinct
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        header = _header_records(frame, dataset, tmp)
+        header = _header_records(_width_template(encoded, len(df)), dataset, tmp)
         _stamp_header(header, created or DEFAULT_CREATED)
-        _verify_lengths(header, frame, dataset)
-        widths = namestr_lengths(header)
+        widths = {e.var.name: e.width for e in encoded}
+        if namestr_lengths(header) != widths:
+            raise RuntimeError(f"pyreadstat wrote storage lengths {namestr_lengths(header)}, expected {widths}")
         with open(tmp, "wb") as handle:
             handle.write(header)
             size = 0
-            for block in observation_blocks(frame, dataset, widths):
+            for block in observation_blocks(encoded, len(df)):
                 handle.write(block)
                 size += len(block)
             handle.write(b" " * (-size % RECORD))       # the last record padded with blanks
@@ -460,10 +451,53 @@ def write_xpt(df: pd.DataFrame, path, dataset: XptDataset, *, created: dt.dateti
         raise
 
 
-def _header_records(frame: pd.DataFrame, dataset: XptDataset, tmp: Path) -> bytearray:
-    """pyreadstat's header records (library to OBS header) for `frame`: written from a template of
-    at most one row holding each Char variable's longest value, so the storage widths are the same."""
-    template = _width_template(frame, dataset)
+def _text_factorisations(df: pd.DataFrame, dataset: XptDataset) -> dict[str, tuple]:
+    columns = [str(c) for c in df.columns]
+    out = {}
+    for var in dataset.variables:
+        if var.type == "Char" and columns.count(var.name) == 1 and _is_text(df[var.name]):
+            out[var.name] = pd.factorize(df[var.name])       # missing -> code -1
+    return out
+
+
+@dataclass
+class _Encoded:
+    """One variable as written: Num as float64 (SAS numbers, NaN missing); Char as codes into its
+    distinct texts (trailing blanks stripped, "" for missing)."""
+
+    var: XptVariable
+    numbers: np.ndarray | None = None
+    codes: np.ndarray | None = None
+    texts: list[str] | None = None
+
+    @property
+    def width(self) -> int:
+        if self.texts is None:
+            return 8
+        return max([1, *(len(t.encode("ascii")) for t in self.texts)])
+
+
+def _encode(series: pd.Series, var: XptVariable, distinct: tuple | None) -> _Encoded:
+    if var.type == "Num":
+        return _Encoded(var, numbers=_num_column(series, var).to_numpy(dtype=np.float64))
+    if distinct is None:        # not all text (e.g. numbers in a Char column): per value, then factorised
+        distinct = pd.factorize(_char_column(series))
+    codes, uniques = distinct
+    texts = [_char_value(u) for u in uniques] + [""]
+    return _Encoded(var, codes=np.where(codes < 0, len(uniques), codes), texts=texts)
+
+
+def _width_template(encoded: list[_Encoded], rows: int) -> pd.DataFrame:
+    """At most one row holding each Char variable's longest text: pyreadstat gives it the same
+    header (storage widths) as the whole data. No rows when there is no data."""
+    if not rows:
+        return pd.DataFrame({e.var.name: pd.Series([], dtype=object if e.texts is not None else np.float64)
+                             for e in encoded})
+    return pd.DataFrame({e.var.name: [max(e.texts, key=len)] if e.texts is not None else [np.nan] for e in encoded})
+
+
+def _header_records(template: pd.DataFrame, dataset: XptDataset, tmp: Path) -> bytearray:
+    """pyreadstat's header records (library to OBS header) written from `template`."""
     pyreadstat.write_xport(
         template, os.fspath(tmp), file_format_version=5, table_name=dataset.name,
         file_label=dataset.label, column_labels=[v.label for v in dataset.variables],
@@ -476,41 +510,30 @@ def _header_records(frame: pd.DataFrame, dataset: XptDataset, tmp: Path) -> byte
     return bytearray(data[: at + RECORD])
 
 
-def _width_template(frame: pd.DataFrame, dataset: XptDataset) -> pd.DataFrame:
-    if frame.empty:
-        return frame
-    row = {}
-    for var in dataset.variables:
-        if var.type == "Char":
-            uniques = pd.unique(frame[var.name])
-            row[var.name] = [max(uniques, key=len)]
-        else:
-            row[var.name] = [np.nan]
-    return pd.DataFrame(row)
-
-
-def observation_blocks(frame: pd.DataFrame, dataset: XptDataset, widths: dict[str, int]):
-    """The observation records of a prepared frame as byte blocks of OBS_CHUNK_ROWS rows: per row,
-    each variable in order, Char as ASCII padded with blanks to its width, Num as an IBM double."""
-    columns = [(frame[v.name].to_numpy(), v.type == "Char", widths[v.name]) for v in dataset.variables]
-    row_bytes = sum(width for _, _, width in columns)
-    for start in range(0, len(frame), OBS_CHUNK_ROWS):
-        stop = min(start + OBS_CHUNK_ROWS, len(frame))
+def observation_blocks(encoded: list[_Encoded], rows: int):
+    """The observation records as byte blocks of OBS_CHUNK_ROWS rows: per row, each variable in
+    order, Char as ASCII padded with blanks to its width, Num as an IBM double."""
+    layout = []
+    for e in encoded:
+        width = e.width
+        table = None if e.texts is None else _char_table(e.texts, width)
+        layout.append((e, width, table))
+    row_bytes = sum(width for _, width, _ in layout)
+    for start in range(0, rows, OBS_CHUNK_ROWS):
+        stop = min(start + OBS_CHUNK_ROWS, rows)
         block = np.empty((stop - start, row_bytes), dtype=np.uint8)
         offset = 0
-        for values, is_char, width in columns:
-            part = values[start:stop]
-            block[:, offset: offset + width] = _char_bytes(part, width) if is_char else _ibm_bytes(part)
+        for e, width, table in layout:
+            part = _ibm_bytes(e.numbers[start:stop]) if table is None else table[e.codes[start:stop]]
+            block[:, offset: offset + width] = part
             offset += width
         yield block.tobytes()
 
 
-def _char_bytes(values: np.ndarray, width: int) -> np.ndarray:
-    """(n, width) uint8: each text as readstat writes it (up to a NUL, blank-padded), built once per
-    distinct text."""
-    codes, uniques = pd.factorize(values)
-    padded = b"".join(u.split("\x00", 1)[0].ljust(width).encode("ascii") for u in uniques)
-    return np.frombuffer(padded, dtype=np.uint8).reshape(len(uniques), width)[codes]
+def _char_table(texts: list[str], width: int) -> np.ndarray:
+    """(len(texts), width) uint8: each text as readstat writes it (up to a NUL, blank-padded)."""
+    padded = b"".join(t.split("\x00", 1)[0].ljust(width).encode("ascii") for t in texts)
+    return np.frombuffer(padded, dtype=np.uint8).reshape(len(texts), width)
 
 
 SAS_MISSING = np.uint64(0x2E << 56)     # "." followed by seven zero bytes
