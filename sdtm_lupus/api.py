@@ -66,6 +66,7 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
 
     formats: "xpt" (always) and "json" (Dataset-JSON 1.1 beside the XPT files); define.xml is always written.
     """
+    from sdtm_lupus.memory import release_free_memory
     from sdtm_lupus.readers.export import detect_transport, read_export
     from sdtm_lupus.sdtm import map_sdtm
     from sdtm_lupus.sdtm.context import MapContext
@@ -76,6 +77,7 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
 
     def lap(stage: str) -> None:
         nonlocal clock
+        release_free_memory()       # the stage's temporaries: peak RSS is data alive + one stage's work
         now = time.perf_counter()
         timings[stage] = now - clock
         clock = now

@@ -5,8 +5,9 @@ one QS record per item per raw row, every record of a row carrying that row's pr
 
 * A row with every item cell empty: one QSALL record, QSSTAT NOT DONE (one-item forms: that
   item NOT DONE) - unless the instrument maps such rows item by item (empty_row: items, the
-  SELENA-SLEDAI checkbox convention of lupus-endpoints §1.4: every box ABSENT, total 0). An empty cell of a row with data: the item NOT DONE (or no record where the
-  item is conditional, FLAREDAT). Checkbox cells are never empty: empty = not ticked.
+  SELENA-SLEDAI checkbox convention of lupus-endpoints §1.4: every box ABSENT, total 0).
+  An empty cell of a row with data: the item NOT DONE (or no record where the item is
+  conditional, FLAREDAT). Checkbox cells are never empty: empty = not ticked.
 * QSGRPID identifies the occasion (derivations R1.1: subject, FOLDER, assessment date) and
   is shared by the sledai, pga, bilag and flare records of one occasion: `<FOLDER>/<date>`.
   When one form has several rows with the same identity, the last row of the file stands

@@ -456,8 +456,18 @@ def _text_factorisations(df: pd.DataFrame, dataset: XptDataset) -> dict[str, tup
     out = {}
     for var in dataset.variables:
         if var.type == "Char" and columns.count(var.name) == 1 and _is_text(df[var.name]):
-            out[var.name] = pd.factorize(df[var.name])       # missing -> code -1
+            codes, uniques = pd.factorize(df[var.name])       # missing -> code -1
+            out[var.name] = (_small_codes(codes, len(uniques)), uniques)
     return out
+
+
+def _small_codes(codes: np.ndarray, distinct: int) -> np.ndarray:
+    """The codes in the smallest signed integer type holding -1 ... distinct (all columns of a
+    large dataset are held at once: 1-2 bytes a cell instead of 8)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if distinct < np.iinfo(dtype).max:
+            return codes.astype(dtype)
+    return codes
 
 
 @dataclass
@@ -481,10 +491,12 @@ def _encode(series: pd.Series, var: XptVariable, distinct: tuple | None) -> _Enc
     if var.type == "Num":
         return _Encoded(var, numbers=_num_column(series, var).to_numpy(dtype=np.float64))
     if distinct is None:        # not all text (e.g. numbers in a Char column): per value, then factorised
-        distinct = pd.factorize(_char_column(series))
+        codes, uniques = pd.factorize(_char_column(series))
+        distinct = (_small_codes(codes, len(uniques)), uniques)
     codes, uniques = distinct
     texts = [_char_value(u) for u in uniques] + [""]
-    return _Encoded(var, codes=np.where(codes < 0, len(uniques), codes), texts=texts)
+    codes[codes < 0] = len(uniques)      # missing: the last text, ""
+    return _Encoded(var, codes=codes, texts=texts)
 
 
 def _width_template(encoded: list[_Encoded], rows: int) -> pd.DataFrame:

@@ -547,3 +547,13 @@ def test_ibm_doubles_read_back_exactly(tmp_path):
     write_xpt(frame, tmp_path / "awk.xpt", AWKWARD)
     back, _ = pyreadstat.read_xport(str(tmp_path / "awk.xpt"))
     np.testing.assert_array_equal(back["X"].to_numpy(), frame["X"].to_numpy())   # NaN == NaN here
+
+
+@pytest.mark.parametrize("distinct", [126, 127, 128, 40_000])     # code types int8 / int16 / int32
+def test_many_distinct_texts_are_the_bytes_pyreadstat_writes(tmp_path, distinct):
+    rows = 41_000
+    frame = awkward_frame(rows, seed=3)
+    frame["TXT"] = [f"T{i % distinct}" if i % 5 else None for i in range(rows)]
+    frame.loc[rows - 1, "SHORT"] = "Y"
+    write_xpt(frame, tmp_path / "awk.xpt", AWKWARD)
+    assert (tmp_path / "awk.xpt").read_bytes() == pyreadstat_bytes(frame, AWKWARD, tmp_path / "ref.xpt")
