@@ -49,3 +49,11 @@ def _missing_results(fn: Callable[[Any], Any], missing: np.ndarray) -> np.ndarra
         rows = kinds == kind
         out[rows] = _results(fn, missing[rows][:1])     # a one-item array, broadcast
     return out
+
+
+def shared_text(values: pd.Series) -> pd.Series:
+    """The same values with one object per distinct value (rows built one by one, e.g. read from a
+    CSV file or joined row by row, each hold their own copy: millions of them on a large lab form)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.append(np.asarray(uniques, dtype=object), None)
+    return pd.Series(table[codes], index=values.index, dtype=object).where(codes >= 0, values)

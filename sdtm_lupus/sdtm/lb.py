@@ -28,6 +28,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sdtm_lupus.config.loading import ConfigError, load_model
+from sdtm_lupus.distinct import shared_text
 from sdtm_lupus.readers.forms import ROW
 from sdtm_lupus.sdtm.context import FILE, SRCROW
 from sdtm_lupus.sdtm.state import MapState
@@ -162,7 +163,8 @@ def build_lb(lab: pd.DataFrame, state: MapState, defs: LabTests) -> pd.DataFrame
            "LBORRES")
 
     text = value.map({v: np.format_float_positional(v, trim="-") for v in pd.unique(value.dropna())})
-    dtc = d["LBDAT"].where(~(d["LBDAT"].str.len().eq(10) & d["LBTIM"].notna()), d["LBDAT"] + "T" + d["LBTIM"])
+    dtc = shared_text(d["LBDAT"].where(~(d["LBDAT"].str.len().eq(10) & d["LBTIM"].notna()),
+                                       d["LBDAT"] + "T" + d["LBTIM"]))
     category = d["LBCAT"]
     if (cat_map := mapping.value_map("lab", "LBCAT")) is not None:
         category = category.map(cat_map).where(lambda s: s.notna(), category)
@@ -204,4 +206,5 @@ def reference_indicator(value: pd.Series, qual: pd.Series, lo: pd.Series, hi: pd
     low = (plain | below) & (value < lo) | qual.eq("<") & (value == lo)
     high = (plain | above) & (value > hi) | qual.eq(">") & (value == hi)
     normal = plain & lo.notna() & hi.notna() | below & (lo <= 0) & (value <= hi)
-    return pd.Series(np.select([low, high, normal], ["LOW", "HIGH", "NORMAL"], None), index=value.index, dtype=object)
+    indicator = np.array([None, "LOW", "HIGH", "NORMAL"], dtype=object)      # one object per term, shared by the rows
+    return pd.Series(indicator[np.select([low, high, normal], [1, 2, 3], 0)], index=value.index, dtype=object)
