@@ -17,6 +17,7 @@ from sdtm_lupus.config.mapping import Mapping
 from sdtm_lupus.config.study import Study
 from sdtm_lupus.findings import Finding
 from sdtm_lupus.frames import sorted_rows
+from sdtm_lupus.memory import release_free_memory
 from sdtm_lupus.specs import Specs, conform_to_spec
 
 SUBJECT_COLUMNS = ("STUDYID", "TRT01P", "TRT01A", "FASFL")
@@ -35,6 +36,7 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], study: Study, mapping: Mapping, s
     subjects = build_subjects(sdtm)
     meds, weights, events = build_meds(sdtm, mapping), build_weights(sdtm), build_events(sdtm)
     occ, _ = build_occasions(sdtm["QS"], subjects, study)
+    release_free_memory()       # the QS copies read into occasions (large; see sdtm_lupus.memory)
     occ = enrich_occasions(occ, subjects, meds, weights)
     adsl = build_adsl(sdtm, subjects, occ, meds, weights)
     subjects = subjects.merge(adsl[["USUBJID", "FASFL"]], on="USUBJID", how="inner")
@@ -47,6 +49,7 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], study: Study, mapping: Mapping, s
     findings += _flare_findings(flares, study)
     adeff = _with_subject(_stack(parts, specs.dataset("ADEFF").names), adsl)
     del parts       # the parameter blocks, now copied into ADEFF (the largest ADaM dataset)
+    release_free_memory()
     adeff["ASEQ"] = np.nan
 
     fas = subjects[subjects["FASFL"].eq("Y")]
@@ -77,8 +80,10 @@ def _with_subject(frame: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
 
 
 def finish(df: pd.DataFrame, specs: Specs, name: str, order: list[str], seq: str | None = None) -> pd.DataFrame:
+    """The dataset sorted, numbered and conformed to its spec. `df` is consumed (emptied column by
+    column as the sorted copy is built): ADEFF holds millions of rows."""
     spec = specs.dataset(name)
-    out = sorted_rows(df, order, na_position="first")
+    out = sorted_rows(df, order, na_position="first", consume=True)
     if seq:
         out[seq] = out.groupby("USUBJID").cumcount() + 1
     return conform_to_spec(out, spec)
