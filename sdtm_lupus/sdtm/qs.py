@@ -14,7 +14,8 @@ one QS record per item per raw row, every record of a row carrying that row's pr
   for the occasion and keeps that value; the earlier rows get `<FOLDER>/<date>/<n>`
   (n = 1, 2, ... in file order), so re-assessments never collide.
 * FLAREDAT (flare onset) is the flare CRF's own question SFI0105 (QSORRES ISO 8601 date),
-  present only when filled; the CE flare event takes CESTDTC from it and links by QSGRPID.
+  present only when filled (a CE flare event would take CESTDTC from it and link by QSGRPID:
+  lupus-endpoints §7.5, not built yet).
 * QSLOBXFL: the last record with a result on or before RFXSTDTC per USUBJID and QSTESTCD.
 * QSSEQ: per subject by visit number, date, re-assessment rank, instrument, item.
 * QC findings (never overrides): QC-SLEDAI-SITETOT, QC-SLEDAI-EMPTY, QC-REASSESSMENT,
