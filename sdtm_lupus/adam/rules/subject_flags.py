@@ -14,7 +14,7 @@ import pandas as pd
 
 from sdtm_lupus.adam.rules import assert_columns
 from sdtm_lupus.adam.rules.flares import SEVERE, as_date, as_float
-from sdtm_lupus.adam.rules.tte import KINDS, compute_first_flare, horizon_date
+from sdtm_lupus.adam.rules.tte import KINDS, compute_first_flare, dated_occasions_by_subject, horizon_date
 from sdtm_lupus.config.study import RuleParameters
 
 DoseOn = Callable[[pd.DataFrame], pd.Series]
@@ -61,10 +61,7 @@ def compute_pfree_last_occasion(occasions: pd.DataFrame, subjects: pd.DataFrame,
     """R7 PFREE52: per subject (aligned to `subjects`) the last occasion on or before day
     `flare_horizon_day` (ADT, OCC; None when none, or without TRTSDT)."""
     assert_columns(occasions, ("USUBJID", "OCC", "ADT"), "compute_pfree_last_occasion occasions")
-    by_subject: dict[str, list[tuple]] = {}
-    for u, occ, adt in zip(occasions["USUBJID"], occasions["OCC"], occasions["ADT"]):
-        if as_date(adt) is not None:
-            by_subject.setdefault(u, []).append((as_date(adt), occ))
+    by_subject = dated_occasions_by_subject(occasions)
     rows = []
     for u, trtsdt in zip(subjects["USUBJID"], subjects["TRTSDT"]):
         end = horizon_date(as_date(trtsdt), params)

@@ -62,14 +62,20 @@ def compute_first_flare(flares: pd.DataFrame, subjects: pd.DataFrame, params: Ru
     return pd.DataFrame(rows, index=subjects.index, columns=["ONSETDT", "OCC", "AVALC"], dtype=object)
 
 
+def dated_occasions_by_subject(occasions: pd.DataFrame) -> dict[str, list[tuple[date, object]]]:
+    """USUBJID -> (ADT, OCC) of its dated occasions, in input order."""
+    by_subject: dict[str, list[tuple[date, object]]] = {}
+    for u, occ, adt in zip(occasions["USUBJID"], occasions["OCC"], occasions["ADT"]):
+        if (day := as_date(adt)) is not None:
+            by_subject.setdefault(u, []).append((day, occ))
+    return by_subject
+
+
 def compute_censoring(occasions: pd.DataFrame, subjects: pd.DataFrame, params: RuleParameters) -> pd.DataFrame:
     """R6 censoring per subject (aligned to `subjects`): the last occasion dated after day 1 and
     on or before day 365 (ADT, OCC); ADT = TRTSDT and OCC None when there is none."""
     assert_columns(occasions, ("USUBJID", "OCC", "ADT"), "compute_censoring occasions")
-    by_subject: dict[str, list[tuple]] = {}
-    for u, occ, adt in zip(occasions["USUBJID"], occasions["OCC"], occasions["ADT"]):
-        if as_date(adt) is not None:
-            by_subject.setdefault(u, []).append((as_date(adt), occ))
+    by_subject = dated_occasions_by_subject(occasions)
     rows = []
     for u, trtsdt in zip(subjects["USUBJID"], subjects["TRTSDT"]):
         day1 = as_date(trtsdt)
