@@ -19,6 +19,7 @@ from sdtm_lupus.adam.rules.occasions import (
 from sdtm_lupus.adam.rules.pga import compute_pga_tenths
 from sdtm_lupus.config.study import Study
 from sdtm_lupus.distinct import map_distinct
+from sdtm_lupus.frames import take_rows
 from sdtm_lupus.sdtm.qs import load_instruments
 
 FORM_COLUMNS = {"sledai": "SLEDAI", "pga": "PGA", "bilag": "BILAG", "flare": "FLARE"}
@@ -42,7 +43,7 @@ def form_rows(qs: pd.DataFrame, study: Study) -> dict[str, pd.DataFrame]:
     out = {}
     for inst in defs.instruments:
         by_code = {item.testcd: item for item in inst.items}
-        recs = _rows(qs, qs["QSCAT"].eq(inst.qscat) & qs["QSTESTCD"].isin(list(by_code)), used)
+        recs = take_rows(qs[used], np.flatnonzero(qs["QSCAT"].eq(inst.qscat) & qs["QSTESTCD"].isin(list(by_code))))
         if recs.empty:
             out[inst.form] = pd.DataFrame(columns=[*keys, "FOLDER", "ADT", "ORDER", "QSSEQ",
                                                    *(i.column for i in inst.items)])
@@ -74,15 +75,6 @@ def _last_values(group: np.ndarray, values: np.ndarray, rows: np.ndarray, n_grou
     groups_hit, last_in_reverse = np.unique(reverse, return_index=True)
     out[groups_hit] = values[valued[::-1][last_in_reverse]]
     return out
-
-
-def _rows(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> pd.DataFrame:
-    """frame.loc[mask, columns], taking each column once (no intermediate copy of the frame)."""
-    positions = np.flatnonzero(mask.to_numpy(dtype=bool))
-    index = frame.index.take(positions)
-    taken = {c: pd.Series(frame[c].array.take(positions), index=index, dtype=frame[c].dtype, copy=False)
-             for c in columns}
-    return pd.DataFrame(taken, index=index, copy=False)
 
 
 def _item_values(recs: pd.DataFrame, by_code: dict) -> pd.Series:

@@ -33,6 +33,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sdtm_lupus.config.loading import load_model
+from sdtm_lupus.frames import take_rows
 from sdtm_lupus.readers.forms import ROW, Form
 from sdtm_lupus.sdtm.context import FILE, SRCROW, MapContext
 from sdtm_lupus.sdtm.state import MapState
@@ -233,6 +234,10 @@ def _occasions(state: MapState, inst: Instrument, c: pd.DataFrame) -> pd.DataFra
     return occ
 
 
+_OCCASION_COLUMNS = ["USUBJID", "QSGRPID", "VISITNUM", "VISIT", "EPOCH", "QSDTC", "QSDY", "_subj", "_rank", "_pre",
+                     "_rfx", SRCROW]
+
+
 def _records(state: MapState, inst: Instrument, c: pd.DataFrame, occ: pd.DataFrame,
              test_order: dict[str, int]) -> pd.DataFrame:
     """The QS records of one form (helper columns _subj, _rank, _test, _pre, _rfx for build)."""
@@ -258,7 +263,7 @@ def _records(state: MapState, inst: Instrument, c: pd.DataFrame, occ: pd.DataFra
     def per_item(values: list) -> np.ndarray:
         return np.array(values, dtype=object)[item_idx]
 
-    base = _Taken(occ, pos)
+    base = take_rows(occ[_OCCASION_COLUMNS], pos)      # one array per column: released one by one (_concat_columns)
     qs = pd.DataFrame({
         "STUDYID": state.study.studyid,
         "DOMAIN": "QS",
@@ -288,18 +293,6 @@ def _records(state: MapState, inst: Instrument, c: pd.DataFrame, occ: pd.DataFra
         SRCROW: base[SRCROW],
     }, copy=False)      # the columns are new arrays or slices of `base`, which is dropped
     return qs
-
-
-class _Taken:
-    """occ.iloc[pos] column by column (occ[column] of the rows at `pos`, RangeIndex): each column
-    its own array, so that a column of the QS parts can be released alone (_concat_columns)."""
-
-    def __init__(self, frame: pd.DataFrame, pos: np.ndarray):
-        self.frame, self.pos = frame, pos
-
-    def __getitem__(self, column: str) -> pd.Series:
-        values = self.frame[column]
-        return pd.Series(values.array.take(self.pos), dtype=values.dtype, copy=False)
 
 
 def _stripped(values: pd.Series) -> np.ndarray:
