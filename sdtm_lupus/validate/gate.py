@@ -92,23 +92,16 @@ class _Frame:
         self.work = work
         self.seq = seq_variable(spec) if spec else None
 
-    def bytes_column(self, column: str) -> str:
-        """Add (once) a Num helper column with each value's UTF-8 byte length (NaN for nulls and
-        non-strings); return its name."""
-        helper = _bytes_name(column)
-        if helper not in self.work.columns:
-            self.work[helper] = self._byte_lengths(column)
-        return helper
-
     def _byte_lengths(self, column: str) -> np.ndarray:
-        """Encodes each distinct value once: SDTM values repeat a lot."""
+        """Each value's UTF-8 byte length (NaN for nulls and non-strings), for max_bytes expectations.
+        Encodes each distinct value once: SDTM values repeat a lot."""
         codes, uniques = pd.factorize(self.work[column])      # nulls -> code -1
         nbytes = [len(u.encode("utf-8")) if isinstance(u, str) else np.nan for u in uniques]
         return np.array([*nbytes, np.nan], dtype=float)[codes]
 
     def batch(self, columns: list[str]) -> pd.DataFrame:
-        """The work columns named, a byte-length helper (see bytes_column) computed for this batch
-        only unless it is already a work column: one helper at a time, not one per Char variable."""
+        """The work columns named; a byte-length helper column (_bytes_name) is computed for this
+        batch only, so the helpers are never all held at once."""
         parts = {}
         for c in columns:
             if c in self.work.columns:
@@ -141,7 +134,7 @@ BYTES_PREFIX = "__bytes__"
 
 
 def _bytes_name(column: str) -> str:
-    """Name of the helper column holding `column`'s UTF-8 byte lengths (see _Frame.bytes_column)."""
+    """Name of the helper column holding `column`'s UTF-8 byte lengths (see _Frame.batch)."""
     return BYTES_PREFIX + column
 
 
@@ -282,10 +275,7 @@ class _GxSession:
             warnings.simplefilter("ignore")
             configs = {e.id: self._expectation(e, f) for e in exps}
         if len(f.work) < SPLIT_ROWS:
-            for e in exps:
-                if e.kind == "max_bytes":
-                    f.bytes_column(e.variables[0])
-            by_id = self._run(name, f.work, [configs[e.id] for e in exps])
+            by_id = self._run(name, f.batch(_all_columns(exps, f)), [configs[e.id] for e in exps])
         else:
             by_id = {}
             for i, (columns, group) in enumerate(_column_groups(exps, f)):
@@ -333,8 +323,7 @@ def _column_groups(exps: list[Expectation], f: _Frame) -> list[tuple[list[str], 
     each group reads: its variables, or for max_bytes the helper column. An extra ("gx")
     expectation may read any column: it gets the whole frame as one batch would show it (the work
     columns, then every byte-length helper)."""
-    helpers = [_bytes_name(e.variables[0]) for e in exps if e.kind == "max_bytes"]
-    whole = list(dict.fromkeys([*f.work.columns, *helpers]))
+    whole = _all_columns(exps, f)
     groups: dict[tuple[str, ...], list[Expectation]] = {}
     for e in exps:
         groups.setdefault(e.variables if e.kind != "gx" else ("*gx*", e.id), []).append(e)
@@ -343,6 +332,12 @@ def _column_groups(exps: list[Expectation], f: _Frame) -> list[tuple[list[str], 
         columns = [c for e in group for c in _columns_read(e, whole)]
         out.append((list(dict.fromkeys(columns)), group))
     return out
+
+
+def _all_columns(exps: list[Expectation], f: _Frame) -> list[str]:
+    """The work columns, then the byte-length helper of every max_bytes expectation."""
+    helpers = [_bytes_name(e.variables[0]) for e in exps if e.kind == "max_bytes"]
+    return list(dict.fromkeys([*f.work.columns, *helpers]))
 
 
 def _columns_read(e: Expectation, whole: list[str]) -> list[str]:
