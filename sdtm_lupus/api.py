@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -15,8 +14,9 @@ from sdtm_lupus import __version__
 from sdtm_lupus.config.loading import ConfigError
 from sdtm_lupus.config.mapping import Mapping, load_mapping
 from sdtm_lupus.config.study import Study, load_study
-from sdtm_lupus.findings import Finding, InputError, errors
+from sdtm_lupus.findings import Finding, InputError, errors, errors_first
 from sdtm_lupus.specs import Codelist, Specs, load_specs
+from sdtm_lupus.write.output_folder import check_output_target, rejected_dir, remove_stale_rejected, write_output_folder
 
 Progress = Callable[[str], None]
 EXIT_OK, EXIT_VALIDATION, EXIT_INPUT = 0, 1, 2
@@ -61,13 +61,16 @@ def load_configuration(study_path: Path, mapping_path: Path | None) -> tuple[Stu
 
 def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Path | None = None,
             fail_on: str = "error", progress: Progress = lambda _: None,
-            formats: tuple[str, ...] = ("xpt",)) -> ConvertResult:
-    """Read -> map -> validate -> write. Raises InputError (bad input) or ConfigError (bad configuration).
+            formats: tuple[str, ...] = ("xpt",), overwrite: bool = False) -> ConvertResult:
+    """Read -> map -> validate -> write. Raises InputError (bad input), ConfigError (bad configuration)
+    or OutputError (an unsafe or unwritable output folder: checked before reading).
 
     formats: "xpt" (always) and "json" (Dataset-JSON 1.1 beside the XPT files); define.xml is always written.
+    overwrite: replace an OUT that holds files sdtm-lupus did not write (see write/output_folder.py).
     """
     from sdtm_lupus.memory import release_free_memory
     from sdtm_lupus.readers.export import detect_transport, read_export
+    from sdtm_lupus.readers.manifest import scan_export
     from sdtm_lupus.sdtm import map_sdtm
     from sdtm_lupus.sdtm.context import MapContext
     from sdtm_lupus.write.ascii import apply_ascii_policy
@@ -84,10 +87,19 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
 
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     study, mapping = load_configuration(study_path, mapping_path)
+    for name in check_output_target(raw_dir, out_dir, overwrite=overwrite):
+        progress(f"removed {name}, left by an interrupted run")
     specs = study_specs(study)
     transport = detect_transport(raw_dir, mapping)
     progress(f"reading {transport} export {raw_dir}")
-    forms, findings = read_export(raw_dir, mapping, study.forms)
+    scanned = scan_export(raw_dir) if raw_dir.is_dir() else []
+    if errors(scanned):
+        raise InputError(errors_first(scanned))
+    try:
+        forms, findings = read_export(raw_dir, mapping, study.forms)
+    except InputError as exc:
+        raise InputError(errors_first(scanned + exc.findings)) from None
+    findings = scanned + findings
     lap("read")
 
     progress(f"mapping {sum(len(f) for f in forms.values())} raw rows to SDTM")
@@ -95,13 +107,13 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     datasets = map_sdtm(forms, ctx)
     del forms       # the raw cells (the largest frames of a run) are not needed after mapping
     if errors(ctx.findings):
-        raise InputError(errors(ctx.findings))
+        raise InputError(errors_first(ctx.findings))
     unescaped = dict(datasets)       # text as collected, for Dataset-JSON (apply_ascii_policy copies on change)
     for name in list(datasets):
         datasets[name], more = apply_ascii_policy(name, datasets[name], study.non_ascii)
         ctx.findings.extend(more)
     if errors(ctx.findings):
-        raise InputError(errors(ctx.findings))
+        raise InputError(errors_first(ctx.findings))
     lap("map")
 
     progress("deriving ADaM (ADSL, ADEFF, ADTTE)")
@@ -125,6 +137,8 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     progress(("gate failed: writing the validation report to " if blocking else "writing ") + str(target))
     write_run(target, datasets if not blocking else {}, specs, report, study=study, mapping=mapping, formats=formats,
               text_datasets={n: d for n, d in unescaped.items() if d is not datasets.get(n)})
+    if not blocking and remove_stale_rejected(out_dir):
+        progress(f"removed {rejected_dir(out_dir)}: the report of an earlier rejected run")
     lap("write")
     return ConvertResult(exit_code, target, transport, {n: len(d) for n, d in datasets.items()},
                          ctx.findings, report, timings)
@@ -134,20 +148,14 @@ def is_adam(name: str) -> bool:
     return name.startswith("AD")
 
 
-def rejected_dir(out_dir: Path) -> Path:
-    """Reports of a run whose gate failed go here, never into the output folder."""
-    return out_dir.with_name(out_dir.name + ".rejected")
-
-
 def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, report: dict, *,
               study: Study | None = None, mapping: Mapping | None = None, formats: tuple[str, ...] = ("xpt",),
               text_datasets: dict[str, pd.DataFrame] | None = None) -> None:
     """The output folder; with study and mapping also define.xml (+ Dataset-JSON for formats "json")."""
     from sdtm_lupus.validate.reports import write_reports
-    from sdtm_lupus.write.atomic import atomic_output_dir
     from sdtm_lupus.write.outputs import write_datasets
 
-    with atomic_output_dir(target) as tmp:
+    def fill(tmp: Path) -> None:
         written = [n for n in datasets if len(datasets[n])]   # an empty dataset is not submitted
         for folder, names in (("sdtm", [n for n in written if not is_adam(n)]),
                               ("adam", [n for n in written if is_adam(n)])):
@@ -162,6 +170,8 @@ def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, rep
         (tmp / "validation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
         write_reports(tmp, report)   # validation.html and validation.xlsx, from the same dict
+
+    write_output_folder(target, fill)
 
 
 def _write_submission_metadata(tmp: Path, folder: str, datasets: dict[str, pd.DataFrame], specs: Specs, study: Study,
@@ -182,12 +192,10 @@ def _write_submission_metadata(tmp: Path, folder: str, datasets: dict[str, pd.Da
 
 
 def _input_files(raw_dir: Path) -> list[dict]:
-    files = []
-    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        files.append({"path": path.relative_to(raw_dir).as_posix(), "bytes": len(data),
-                      "sha256": hashlib.sha256(data).hexdigest()})
-    return files
+    from sdtm_lupus.readers.manifest import export_files, sha256_of
+
+    return [{"path": rel, "bytes": (raw_dir / rel).stat().st_size, "sha256": sha256_of(raw_dir / rel)}
+            for rel in export_files(raw_dir)]
 
 
 def build_report(study: Study, mapping: Mapping, specs: Specs, raw_dir: Path, transport: str,

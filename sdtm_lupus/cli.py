@@ -5,15 +5,19 @@ Exit codes: 0 success; 1 validation failed (nothing written); 2 bad input or usa
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+import traceback
 from pathlib import Path
 
 import click
 
 from sdtm_lupus import __version__
 
-EXIT_CODES_HELP = "Exit codes: 0 success; 1 validation failed (nothing written); 2 bad input or usage."
+EXIT_CODES_HELP = ("Exit codes: 0 success; 1 validation failed (nothing written); 2 bad input, configuration, "
+                   "output folder or usage (nothing written); 3 internal error (a bug: please report it).")
 MAX_SHOWN = 20
 
 
@@ -22,15 +26,19 @@ def _echo_err(quiet: bool):
 
 
 def _fail_input(exc: Exception, log_json: Path | None) -> None:
-    """Bad input or configuration: a plain message, exit 2, never a traceback."""
-    from sdtm_lupus.findings import InputError
+    """Bad input or configuration: a plain message, exit 2, never a traceback.
+
+    stderr lists the errors; the --log-json log keeps every finding of the run (warnings too).
+    """
+    from sdtm_lupus.findings import InputError, errors
 
     findings = exc.findings if isinstance(exc, InputError) else []
-    if findings:
-        lines = [f.text() for f in findings[:MAX_SHOWN]]
-        if len(findings) > MAX_SHOWN:
-            lines.append(f"... and {len(findings) - MAX_SHOWN} more (see --log-json)")
-        message = f"bad input: {len(findings)} problem(s); nothing was written\n" + "\n".join(lines)
+    problems = errors(findings) or findings
+    if problems:
+        lines = [f.text() for f in problems[:MAX_SHOWN]]
+        if len(problems) > MAX_SHOWN:
+            lines.append(f"... and {len(problems) - MAX_SHOWN} more (see --log-json)")
+        message = f"bad input: {len(problems)} problem(s); nothing was written\n" + "\n".join(lines)
     else:
         message = f"{exc}\nnothing was written"
     if log_json:
@@ -41,7 +49,35 @@ def _fail_input(exc: Exception, log_json: Path | None) -> None:
 
 
 def _write_log(path: Path, payload: dict) -> None:
-    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    try:
+        path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        click.echo(f"Error: cannot write the run log {path}: {exc.strerror or exc}", err=True)
+
+
+@contextlib.contextmanager
+def _no_traceback(log_json: Path | None):
+    """The last line of defence: an unexpected exception is a bug (exit 3), shown without a traceback
+    unless SDTM_LUPUS_DEBUG=1; Ctrl-C exits 130. Nothing is written in either case (atomic output)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo("Error: interrupted; nothing was written", err=True)
+        sys.exit(130)
+    except MemoryError:
+        click.echo("Error: out of memory; nothing was written", err=True)
+        sys.exit(3)
+    except Exception as exc:  # noqa: BLE001 - anything not foreseen must still not end in a traceback
+        if os.environ.get("SDTM_LUPUS_DEBUG"):
+            raise
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        message = (f"internal error ({type(exc).__name__}: {str(exc)[:300]}) at {Path(where.filename).name}:"
+                   f"{where.lineno}; nothing was written. This is a bug: please report it with the command; "
+                   "SDTM_LUPUS_DEBUG=1 shows the traceback")
+        if log_json:
+            _write_log(log_json, {"tool": "sdtm-lupus", "version": __version__, "exit_code": 3, "error": message})
+        click.echo(f"Error: {message}", err=True)
+        sys.exit(3)
 
 
 def common_options(func):
@@ -66,7 +102,9 @@ Define-XML 2.1 (define.xml, define.html) and, with --format xpt,json, Dataset-JS
 and OUT_DIR/validation.json (gate result, findings, reconciliation, endpoint summary).
 
 The output folder is replaced only when everything succeeded. When the validation gate
-fails, nothing is written to OUT_DIR and the report goes to OUT_DIR.rejected/.
+fails, nothing is written to OUT_DIR and the report goes to OUT_DIR.rejected/. OUT_DIR may
+not be, contain or lie inside RAW_DIR; an existing OUT_DIR is replaced only when sdtm-lupus
+wrote it and nothing else was put into it, unless --overwrite is given.
 
 {EXIT_CODES_HELP}""")
 @click.argument("raw_dir", type=click.Path(path_type=Path))
@@ -79,11 +117,19 @@ fails, nothing is written to OUT_DIR and the report goes to OUT_DIR.rejected/.
 @click.option("--format", "formats", default="xpt", show_default=True,
               help="Dataset formats, comma-separated: xpt (always written) and json (CDISC Dataset-JSON 1.1 "
                    "beside the XPT files). define.xml is always written.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace an existing OUT_DIR even if it holds files sdtm-lupus did not write.")
 @common_options
-def convert(raw_dir, study_path, mapping_path, out_dir, formats, quiet, log_json, fail_on):
+def convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on):
+    with _no_traceback(log_json):
+        _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on)
+
+
+def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on):
     from sdtm_lupus import api
     from sdtm_lupus.config.loading import ConfigError
     from sdtm_lupus.findings import InputError
+    from sdtm_lupus.write.output_folder import OutputError
     from sdtm_lupus.write.submission import parse_formats
 
     try:
@@ -93,8 +139,8 @@ def convert(raw_dir, study_path, mapping_path, out_dir, formats, quiet, log_json
     say = _echo_err(quiet)
     try:
         result = api.convert(raw_dir, study_path, out_dir, mapping_path=mapping_path, fail_on=fail_on, progress=say,
-                             formats=formats)
-    except (InputError, ConfigError) as exc:
+                             formats=formats, overwrite=overwrite)
+    except (InputError, ConfigError, OutputError) as exc:
         _fail_input(exc, log_json)
     if log_json:
         _write_log(log_json, result.log())
@@ -136,6 +182,11 @@ files when present. Prints the gate result and those findings as JSON on stdout.
               help="Study configuration, for the study's arm codelists.")
 @common_options
 def validate(out_dir, study_path, quiet, log_json, fail_on):
+    with _no_traceback(log_json):
+        _validate(out_dir, study_path, quiet, log_json, fail_on)
+
+
+def _validate(out_dir, study_path, quiet, log_json, fail_on):
     from sdtm_lupus import api
     from sdtm_lupus.config.loading import ConfigError
     from sdtm_lupus.findings import InputError
@@ -165,6 +216,11 @@ deterministic for a seed, for any number of subjects. --inject plants one named 
 @click.option("--list-injects", is_flag=True, help="List the inject kinds and exit.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
 def simulate(study, subjects, seed, out_dir, transport, encoding, inject, list_injects, quiet):
+    with _no_traceback(None):
+        _simulate(study, subjects, seed, out_dir, transport, encoding, inject, list_injects, quiet)
+
+
+def _simulate(study, subjects, seed, out_dir, transport, encoding, inject, list_injects, quiet):
     from sdtm_lupus import api
     from sdtm_lupus.config.loading import ConfigError
 

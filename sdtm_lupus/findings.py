@@ -51,3 +51,8 @@ class InputError(Exception):
 
 def errors(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == "error"]
+
+
+def errors_first(findings: list[Finding]) -> list[Finding]:
+    """Every finding, errors first: a refused run still reports its warnings (e.g. in --log-json)."""
+    return errors(findings) + [f for f in findings if f.severity != "error"]

@@ -381,8 +381,8 @@ def test_reports_go_to_rejected_when_the_gate_stops_the_write(run, tmp_path):
     result = api.convert(run.raw, STUDIES / f"{STUDY}.yaml", out, fail_on="warning")
     assert result.exit_code == api.EXIT_VALIDATION and result.out_dir == api.rejected_dir(out)
     assert not out.exists()
-    assert sorted(p.name for p in result.out_dir.iterdir()) == ["validation.html", "validation.json",
-                                                                "validation.xlsx"]
+    assert sorted(p.name for p in result.out_dir.iterdir()) == [".sdtm-lupus-output.json", "validation.html",
+                                                                "validation.json", "validation.xlsx"]
     doc = lxml_html.fromstring((result.out_dir / "validation.html").read_bytes())
     assert doc.get_element_by_id("verdict").text_content().startswith("FAILED")
     header = {r[0]: r[1] for r in read_xlsx((result.out_dir / "validation.xlsx").read_bytes())["Summary"]
