@@ -38,6 +38,7 @@ MAX_PROBLEMS = 20                 # problems listed in one message
 
 # The C loader when PyYAML was built with libyaml; both are safe loaders (plain data only).
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_C_LOADER = _Loader is not yaml.SafeLoader
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _CONTROL = frozenset(chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))) - {"\t", "\n"}
 
@@ -218,13 +219,19 @@ def read_yaml_located(path: Path, max_bytes: int = MAX_SPEC_BYTES) -> tuple[obje
             return loader.construct_document(node), walker.lines
         finally:
             loader.dispose()
+    except yaml.reader.ReaderError as exc:       # a character YAML does not allow in a file
+        before = text.encode("utf-8")[:exc.position] if _C_LOADER else text[:exc.position]  # libyaml: byte offset
+        line = before.count(b"\n" if _C_LOADER else "\n") + 1
+        character = f"#x{exc.character:04x}" if isinstance(exc.character, int) else shown(exc.character)
+        raise ConfigError(f"{path}: line {line}: invalid YAML: unacceptable character {character}: "
+                          "control characters are not allowed") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         if len(problem) > 2 * MAX_SHOWN:
             problem = problem[:2 * MAX_SHOWN - 3] + "..."
-        raise ConfigError(f"{path}:{where}: invalid YAML: {problem}") from None
+        raise ConfigError(f"{path}:{where} invalid YAML: {problem}") from None
 
 
 def read_yaml(path: Path, max_bytes: int = MAX_SPEC_BYTES) -> object:

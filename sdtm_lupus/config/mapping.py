@@ -245,7 +245,12 @@ def load_mapping(path: Path) -> Mapping:
     """Load a mapping file; `extends: base.yaml` reuses another layout and changes only some keys."""
     from sdtm_lupus.specs import load_raw_layout
 
-    data, lines = _resolved(Path(path))
+    try:
+        data, lines = _resolved(Path(path))
+    except ConfigError as exc:
+        if str(Path(path).resolve()) in str(exc) or str(path) in str(exc):
+            raise
+        raise ConfigError(f"{path}: in a file it extends: {exc}") from None
     mapping = validate_model(data, Mapping, Path(path), lines)
     problems = layout_problems(mapping, load_raw_layout())
     if problems:
