@@ -300,7 +300,8 @@ def _message(err: dict, model: type[BaseModel]) -> str:
         return f"{err['msg']} (unknown key{hint}{allowed_text})"
     got = err.get("input")
     got_text = "" if isinstance(got, dict) else f" (got {shown(got)})"
-    return f"{err['msg']}{got_text}"
+    msg = err["msg"] if len(err["msg"]) <= 4 * MAX_SHOWN else err["msg"][:4 * MAX_SHOWN - 3] + "..."
+    return f"{msg}{got_text}"
 
 
 def validate_model(data: dict, model: type[M], path: Path, lines: dict[tuple, Location] | None = None) -> M:

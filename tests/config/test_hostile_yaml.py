@@ -482,3 +482,12 @@ def test_raw_control_byte_after_non_ascii_text_names_its_line(tmp_path):
     path = write(tmp_path / "m.yaml", "name: 泼尼松 Düsseldorf\ndescription: a\x07b\n")
     with pytest.raises(ConfigError, match=r"m\.yaml: line 2: invalid YAML: unacceptable character #x0007"):
         read_yaml(path)
+
+
+def test_long_names_in_validator_messages_are_cut(tmp_path):
+    folder = "W" * 5000
+    path = study(tmp_path, "{folder: WEEK 52, visitnum: 52, visit: WEEK 52, target_day: 365, window: [-7, 7], epoch: FOLLOW-UP}",
+                 f"{{folder: {folder}, visitnum: 52, visit: WEEK 52, target_day: 365, window: [-7, 7], epoch: LATER}}")
+    with pytest.raises(ConfigError, match="names epoch 'LATER'|folder 'WWW") as err:
+        load_study(path)
+    assert len(str(err.value)) < 800
