@@ -491,3 +491,18 @@ def test_long_names_in_validator_messages_are_cut(tmp_path):
     with pytest.raises(ConfigError, match="names epoch 'LATER'|folder 'WWW") as err:
         load_study(path)
     assert len(str(err.value)) < 800
+
+
+@pytest.mark.parametrize("name", ["alias_bomb", "recursive_alias", "duplicate_nested_key", "escape_in_mapping_key",
+                                  "raw_control_byte_in_study", "deep_nesting", "python_object_tag"])
+def test_pure_python_loader_refuses_the_same(name, tmp_path, monkeypatch):
+    """PyYAML without libyaml: the same checks through yaml.SafeLoader."""
+    from sdtm_lupus.config import loading
+
+    monkeypatch.setattr(loading, "_Loader", yaml.SafeLoader)
+    monkeypatch.setattr(loading, "_C_LOADER", False)
+    c = CASES[name](tmp_path)
+    with pytest.raises(ConfigError) as err:
+        (load_mapping if c.kind == "mapping" else load_study)(c.path)
+    for expected in c.expected:
+        assert expected in str(err.value)
