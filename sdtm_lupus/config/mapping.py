@@ -7,14 +7,34 @@ dictionaries. Nothing here executes code from the file.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sdtm_lupus.config.loading import ConfigError, read_yaml, validate_model
+from sdtm_lupus.config.loading import (
+    MAX_CONFIG_BYTES,
+    ConfigError,
+    Location,
+    raise_problems,
+    read_yaml_located,
+    shown,
+    suggest,
+    validate_model,
+)
+
+if TYPE_CHECKING:
+    from sdtm_lupus.specs import RawLayout
 
 COMMON_COLUMNS = ("STUDYID", "SITEID", "SUBJID", "FOLDER")
+DATE_TOKENS = ("DD", "MM", "MMM", "YYYY")
+MAX_EXTENDS = 8                  # files in one `extends` chain
+# Value maps apply to the columns of these kinds in specs/raw-forms.yaml (sdtm/clean.py) ...
+VALUE_MAP_KINDS = ("code",)
+# ... and to these columns, which the mapper reads through a value map although their kind is
+# not `code` (sdtm/lb.py: result terms and lab category).
+VALUE_MAP_COLUMNS = {"lab": ("LBORRES", "LBCAT")}
 
 
 class _Strict(BaseModel):
@@ -29,6 +49,29 @@ class DateFormat(_Strict):
     unknown_month: str = "UNK"
     unknown_year: str = "UNKN"
 
+    @field_validator("format")
+    @classmethod
+    def _tokens(cls, v: str) -> str:
+        """Only known tokens, each once, YYYY always, DD only with a month; other characters are separators."""
+        if v == "ISO8601":
+            return v
+        allowed = f"allowed tokens: {', '.join(DATE_TOKENS)} (or the whole format ISO8601), other characters " \
+                  "are separators and may not be ASCII letters or digits"
+        parts = re.split(r"(YYYY|MMM|MM|DD)", v)
+        unknown = [word for literal in parts[0::2] for word in re.findall(r"[A-Za-z0-9]+", literal)]
+        if unknown:
+            raise ValueError(f"unknown token {shown(unknown[0])} in {shown(v)}; {allowed}")
+        tokens = parts[1::2]
+        twice = sorted({t for t in tokens if tokens.count(t) > 1})
+        if twice or ("MM" in tokens and "MMM" in tokens):
+            raise ValueError(f"{shown(v)} gives the {'year' if 'YYYY' in twice else 'day' if 'DD' in twice else 'month'}"
+                             f" twice; {allowed}")
+        if "YYYY" not in tokens:
+            raise ValueError(f"{shown(v)} has no year (YYYY); {allowed}")
+        if "DD" in tokens and not {"MM", "MMM"} & set(tokens):
+            raise ValueError(f"{shown(v)} has a day but no month (MM or MMM); {allowed}")
+        return v
+
 
 class TimeFormat(_Strict):
     format: Literal["HH:MM", "HH:MM:SS", "HHMM"] = "HH:MM"
@@ -40,6 +83,18 @@ class FormSource(_Strict):
     required: bool = True
     rename: dict[str, str] = Field(default_factory=dict)   # reference column -> source column
     odm_items: dict[str, str] = Field(default_factory=dict)  # reference column -> ItemOID
+
+    @field_validator("rename", "odm_items")
+    @classmethod
+    def _one_source_each(cls, v: dict[str, str]) -> dict[str, str]:
+        """Two reference columns may not be read from one site column (or ItemOID)."""
+        first: dict[str, str] = {}
+        for column, source in v.items():
+            if source in first:
+                raise ValueError(f"{shown(source)} is the source of both {first[source]} and {column}; "
+                                 "each reference column needs its own site column")
+            first[source] = column
+        return v
 
 
 class OdmLayout(_Strict):
@@ -97,23 +152,107 @@ def _merge(base: dict, override: dict) -> dict:
     return out
 
 
-def _resolved(path: Path, seen: tuple[Path, ...] = ()) -> dict:
-    """The mapping's data with `extends: other.yaml` merged under it (keys of this file win)."""
+def _resolved(path: Path, seen: tuple[Path, ...] = (), via: str = "") -> tuple[dict, dict[tuple, Location]]:
+    """The mapping's data with `extends: other.yaml` merged under it (keys of this file win),
+    and the file and line of each key path. via: the `extends` key that names this file."""
     path = Path(path).resolve()
     if path in seen:
-        raise ConfigError(f"{path}: 'extends' loops back to itself")
-    data = read_yaml(path)
+        chain = " -> ".join(p.name for p in (*seen, path))
+        raise ConfigError(f"{via}: loops back to itself ({chain})")
+    if len(seen) >= MAX_EXTENDS:
+        raise ConfigError(f"{via}: a chain of more than {MAX_EXTENDS} files")
+    try:
+        data, lines = read_yaml_located(path, MAX_CONFIG_BYTES)
+    except ConfigError as exc:
+        raise ConfigError(f"{via}: {exc}" if via else str(exc)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level")
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ConfigError(f"{path}: extends: expected a file name")
-    return _merge(_resolved(path.parent / parent, (*seen, path)), data)
+    if "extends" not in data:
+        return data, lines
+    parent = data.pop("extends")
+    where = f"{path}: line {lines[('extends',)][1]}: extends"
+    if not isinstance(parent, str) or not parent.strip():
+        raise ConfigError(f"{where}: expected the file name of another mapping (got {shown(parent)})")
+    target = path.parent / parent
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise ConfigError(f"{where}: {shown(parent)} is not a mapping file (.yaml or .yml)")
+    base, base_lines = _resolved(target, (*seen, path), f"{where} {shown(parent)}")
+    lines = {**base_lines, **{k: v for k, v in lines.items() if k != ("extends",)}}
+    return _merge(base, data), lines
+
+
+def value_map_targets(layout: RawLayout) -> dict[str, list[str]]:
+    """form -> the columns whose raw text goes through the mapping's value map."""
+    return {name: [c for c, kind in spec.columns.items()
+                   if kind in VALUE_MAP_KINDS or c in VALUE_MAP_COLUMNS.get(name, ())]
+            for name, spec in layout.forms.items()}
+
+
+def layout_problems(mapping: Mapping, layout: RawLayout) -> list[tuple[tuple, str]]:
+    """Keys of the mapping that name no form or column of the reference layout, value maps
+    that are never applied, and site columns (or ItemOIDs) read into two reference columns."""
+    problems: list[tuple[tuple, str]] = []
+    forms = list(layout.forms)
+    for name, source in mapping.forms.items():
+        if name not in layout.forms:
+            problems.append((("forms", name), f"unknown form{suggest(name, forms)} (forms of "
+                             f"specs/raw-forms.yaml: {', '.join(forms)})"))
+            continue
+        columns = layout.columns(name)
+        for key in ("rename", "odm_items"):
+            for column in getattr(source, key):
+                if column not in columns:
+                    problems.append((("forms", name, key, column), f"not a column of form {name}"
+                                     f"{suggest(column, columns)}"))
+        read_as: dict[str, str] = {}
+        for column in columns:
+            site = source.rename.get(column, column)
+            if site in read_as:
+                problems.append((("forms", name, "rename", column), f"site column {shown(site)} is already read "
+                                 f"as {read_as[site]}; each reference column needs its own site column"))
+            read_as.setdefault(site, column)
+        form_oid = source.odm_form or name.upper()
+        by_item: dict[str, str] = {}
+        for column in columns:
+            if column in COMMON_COLUMNS:
+                continue
+            item = source.odm_items.get(column) or f"{form_oid}.{source.rename.get(column, column)}"
+            if item in by_item and column in source.odm_items:
+                problems.append((("forms", name, "odm_items", column), f"ItemOID {shown(item)} is already read "
+                                 f"as {by_item[item]}; each reference column needs its own ItemOID"))
+            by_item.setdefault(item, column)
+    targets = value_map_targets(layout)
+    described = "; ".join(f"{f}: {', '.join(cs)}" for f, cs in targets.items() if cs)
+    for key in mapping.values:
+        form, column = key.split(".")
+        loc = ("values", key)
+        if form not in layout.forms:
+            problems.append((loc, f"unknown form {shown(form)}{suggest(form, forms)}"))
+        elif column == "*":
+            if not targets[form]:
+                problems.append((loc, f"never applied: form {form} has no coded column (value maps apply to {described})"))
+        elif column not in layout.forms[form].columns:
+            problems.append((loc, f"{shown(column)} is not a column of form {form}"
+                             f"{suggest(column, targets[form] or layout.forms[form].columns)}"))
+        elif column not in targets[form]:
+            kind = layout.forms[form].columns[column]
+            problems.append((loc, f"never applied: {form}.{column} is a {kind} column, read without a value map "
+                             f"(value maps apply to {described})"))
+    return problems
 
 
 def load_mapping(path: Path) -> Mapping:
     """Load a mapping file; `extends: base.yaml` reuses another layout and changes only some keys."""
-    mapping = validate_model(_resolved(Path(path)), Mapping, Path(path))
+    from sdtm_lupus.specs import load_raw_layout
+
+    try:
+        data, lines = _resolved(Path(path))
+    except ConfigError as exc:
+        if str(Path(path).resolve()) in str(exc) or str(path) in str(exc):
+            raise
+        raise ConfigError(f"{path}: in a file it extends: {exc}") from None
+    mapping = validate_model(data, Mapping, Path(path), lines)
+    problems = layout_problems(mapping, load_raw_layout())
+    if problems:
+        raise_problems(Path(path), problems, lines)
     return mapping.model_copy(update={"source": Path(path).resolve()})

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sdtm_lupus.config.loading import load_model
+from sdtm_lupus.config.loading import MAX_CONFIG_BYTES, load_model
 
 
 class _Strict(BaseModel):
@@ -129,5 +129,5 @@ class Study(_Strict):
 
 
 def load_study(path: Path) -> Study:
-    study = load_model(Path(path), Study)
+    study = load_model(Path(path), Study, MAX_CONFIG_BYTES)
     return study.model_copy(update={"source": Path(path).resolve()})
