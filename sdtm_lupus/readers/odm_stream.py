@@ -74,16 +74,19 @@ def utf8_chunks(path: Path, finding: Callable[..., Finding]) -> Iterator[bytes]:
         first_non_ascii: tuple[int, int] | None = None   # (byte offset, line)
         offset, lines, chunk, first = 0, 0, head, True
         while True:
-            final = not chunk
+            following = fh.read(CHUNK) if chunk else b""
+            final = not following  # decode the last chunk as final before the parser sees it
             try:
                 text = decoder.decode(chunk, final)
             except UnicodeDecodeError as exc:
                 pending = len(decoder.getstate()[0])
                 at = offset - pending + exc.start
                 line = lines + 1 + (chunk.count(b"\n", 0, max(0, at - offset)))
-                bad = (decoder.getstate()[0] + chunk)[exc.start: exc.start + 1] if not final else b""
-                raise refuse(f"not valid {declared or 'UTF-8 (no encoding declared)'}: undecodable byte"
-                             + (f" 0x{bad[0]:02x}" if bad else "s at the end of the file"),
+                bad = (decoder.getstate()[0] + chunk)[exc.start: exc.start + 1]
+                at_end = final and exc.end >= len(decoder.getstate()[0] + chunk) and exc.reason.startswith("unexpected end")
+                raise refuse(f"not valid {declared or 'UTF-8 (no encoding declared)'}: "
+                             + ("incomplete character at the end of the file" if at_end or not bad
+                                else f"undecodable byte 0x{bad[0]:02x}"),
                              offset=at, line=line) from None
             if legacy:
                 if first_non_ascii is None and (hit := _NON_ASCII.search(chunk)):
@@ -98,7 +101,7 @@ def utf8_chunks(path: Path, finding: Callable[..., Finding]) -> Iterator[bytes]:
                     raise refuse(f"the document declares encoding {declared!r} but its bytes are UTF-8: "
                                  f"read as {declared} the non-ASCII text would be garbled; fix the declaration "
                                  "or export in the declared encoding", offset=at, line=line)
-            if final:
+            if not chunk:
                 return
             if codec == "utf-8":
                 yield chunk
@@ -111,7 +114,7 @@ def utf8_chunks(path: Path, finding: Callable[..., Finding]) -> Iterator[bytes]:
             first = False
             offset += len(chunk)
             lines += chunk.count(b"\n") if family == "ascii" else text.count("\n")
-            chunk = fh.read(CHUNK)
+            chunk = following
 
 
 # One '<' of the document: complete comment/CDATA/PI (skipped), start tag, end tag, an
