@@ -86,9 +86,14 @@ def read_odm(path: Path, mapping: Mapping, forms: dict[str, list[str]],
         parser.close()
         state.events(parser.read_events(), lines.lines)
     except etree.XMLSyntaxError as exc:
-        raise InputError(state.fatal + [finding("ODM-PARSE", f"malformed XML: {exc.msg}", row=exc.lineno)]) from None
-    if not state.started:
-        raise InputError(finding("ODM-PARSE", "the file holds no XML element", row=1))
+        message = _LIBXML_WHERE.sub("", exc.msg or str(exc)).strip()
+        line = exc.lineno or None
+        if "limit" in message.lower():  # libxml2 names where it gave up; the culprit starts at the last tag
+            message += " (a text or attribute value beyond 10 MB, or elements nested deeper than 256 levels)"
+            line = lines.last or line
+        if not Path(path).stat().st_size:
+            message, line = "the file is empty (0 bytes): no ODM document", None
+        raise InputError(state.fatal + [finding("ODM-PARSE", f"malformed XML: {message}", row=line)]) from None
     fatal, findings = state.fatal, state.findings
 
     # Decode coded values through the MetaDataVersion code lists (EDC exports).
@@ -142,6 +147,7 @@ def read_odm(path: Path, mapping: Mapping, forms: dict[str, list[str]],
 
 
 _ITEM_DATA = NS + "ItemData"
+_LIBXML_WHERE = re.compile(r"[\s,]*line \d+, column \d+\s*$")
 _XINCLUDE = ("{http://www.w3.org/2001/XInclude}", "{http://www.w3.org/2003/XInclude}")
 
 

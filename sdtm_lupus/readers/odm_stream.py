@@ -138,6 +138,7 @@ class StartTagLines:
 
     def __init__(self) -> None:
         self.lines: deque[int] = deque()
+        self.last = 0           # line of the last start tag found
         self._line = 1          # line at the start of _rest
         self._rest = b""        # bytes not yet consumed (an undecidable '<...' at the end)
         self._until = b""       # end of the comment/CDATA/PI being skipped
@@ -152,7 +153,7 @@ class StartTagLines:
                 return
             pos = end + len(self._until)
             self._until = b""
-        line, last, append, count = self._line, 0, self.lines.append, buf.count
+        line, last, append, count, found = self._line, 0, self.lines.append, buf.count, len(self.lines)
         cut = len(buf)
         for m in _MARKUP.finditer(buf, pos):
             kind = m.lastgroup
@@ -168,6 +169,8 @@ class StartTagLines:
             elif kind == "short":
                 cut = m.start()
                 break
+        if len(self.lines) > found:
+            self.last = line
         self._consume(buf, cut)
 
     def _consume(self, buf: bytes, cut: int) -> None:
