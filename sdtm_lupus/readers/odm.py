@@ -186,24 +186,31 @@ class _State:
         self.fatal.append(self.finding(rule, message, row=line, **where))
 
     def events(self, events, lines) -> None:
-        path, open_lines = self.path, self.lines
+        path, open_lines, popleft = self.path, self.lines, lines.popleft
+        item_tag, group_tag = _ITEM_DATA, NS + "ItemGroupData"
         for event, el in events:
             tag = el.tag
             if event == "start":
-                line = lines.popleft()
                 path.append(tag)
-                open_lines.append(line)
-                if not self.started:
-                    self.started = True
-                    _check_document(el, self.finding, line)
-                self.start(el, tag, line)
+                open_lines.append(popleft())
+                if tag != item_tag:  # ItemData is read when it ends
+                    self.start(el, tag, open_lines[-1])
                 continue
             path.pop()
             line = open_lines.pop()
-            if tag.startswith(_ITEM_DATA) if isinstance(tag, str) else False:
+            if tag == item_tag:  # the common case, inline: a known item, first in its group
+                row = self.row
+                if row is not None and path[-1] == group_tag:
+                    oid = el.get("ItemOID", "")
+                    if oid in self.form_items_now and oid not in row:
+                        row[oid] = el.get("Value", "")
+                        continue
                 self.item(el, tag, line)
                 continue
-            if tag == NS + "ItemGroupData":
+            if isinstance(tag, str) and tag.startswith(item_tag):  # ItemDataString, ItemDataInteger, ...
+                self.item(el, tag, line)
+                continue
+            if tag == group_tag:
                 self.end_group()
             elif tag == NS + "MetaDataVersion":
                 self.metadata(el)
@@ -217,7 +224,10 @@ class _State:
                     del parent[0]
 
     def start(self, el, tag: str, line: int) -> None:
-        if not isinstance(tag, str):
+        if not self.started:
+            self.started = True
+            _check_document(el, self.finding, line)
+        if not isinstance(tag, str) or tag.startswith(_ITEM_DATA):
             return
         if tag.startswith(_XINCLUDE):
             raise InputError(self.fatal + [self.finding(
