@@ -25,6 +25,22 @@ def mini_rows() -> dict[str, list[dict]]:
                    dose_row("01-0001", "WEEK 2", "19-MAR-2021"),
                    dose_row("01-0002", "WEEK 0", "06-MAR-2021", DOSE_MGKG="0", DOSE_MG="0")],
         "disp": [{"SUBJID": "01-0003", "DSSTDAT": "10-MAR-2021", "DSDECOD_SITE": "Screen failure"}],
+        # Every required form needs at least one row (an empty required form is bad input).
+        "ae": [{"SITEID": "01", "SUBJID": "01-0001", "AESPID": "1", "AETERM": "Headache", "AEPT": "Headache",
+                "AESTDAT": "10-MAR-2021", "AEENDAT": "12-MAR-2021", "AETOXGR": "1", "AESER": "No",
+                "AEREL": "Not related", "AEACN": "Dose not changed", "AEOUT": "Recovered/resolved"}],
+        "cm": [{"SITEID": "01", "SUBJID": "01-0001", "CMSPID": "1", "CMTRT": "Hydroxychloroquine",
+                "CMCLASS": "ANTIMALARIAL", "CMDOSE": "200", "CMDOSU": "mg", "CMDOSFRQ": "BID", "CMROUTE": "Oral",
+                "CMSTDAT": "01-JAN-2020", "CMINDC": "SLE"}],
+        "sledai": [{"SITEID": "01", "SUBJID": "01-0001", "FOLDER": "WEEK 0", "ASSESSDAT": "05-MAR-2021",
+                    "SITETOT": "0"}],
+        "bilag": [{"SITEID": "01", "SUBJID": "01-0001", "FOLDER": "WEEK 0", "ASSESSDAT": "05-MAR-2021"}
+                  | dict.fromkeys(["CONST", "MUCOCUT", "NEURO", "MUSCULO", "CARDRESP", "GASTRO", "OPHTHAL",
+                                   "RENAL", "HAEM"], "E")],
+        "pga": [{"SITEID": "01", "SUBJID": "01-0001", "FOLDER": "WEEK 0", "ASSESSDAT": "05-MAR-2021", "PGA": "0.5"}],
+        "lab": [{"SITEID": "01", "SUBJID": "01-0001", "FOLDER": "WEEK 0", "LBDAT": "05-MAR-2021", "LBTIM": "08:30",
+                 "LBCAT": "IMMUNOLOGY", "LBTEST": "Complement C3", "LBORRES": "1.29", "LBORRESU": "g/L",
+                 "LBORNRLO": "0.90", "LBORNRHI": "1.80", "LBNAM": "Central Hospital Laboratory"}],
     }
 
 

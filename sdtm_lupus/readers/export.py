@@ -55,7 +55,10 @@ def read_export(raw_dir: Path, mapping: Mapping, forms: Iterable[str],
             result, odm_findings = read_odm(raw_dir / mapping.odm.file, mapping, columns, mapping.odm.file)
         except InputError as exc:
             raise InputError(_errors_first(findings + exc.findings)) from None
-        return result, findings + odm_findings
+        findings += odm_findings + required_rows(result, mapping, names)
+        if errors(findings):
+            raise InputError(_errors_first(findings))
+        return result, findings
 
     # Source columns each file feeds, so a file shared by several forms reports no false extras.
     used_by_file: dict[str, set[str]] = {}
@@ -64,6 +67,7 @@ def read_export(raw_dir: Path, mapping: Mapping, forms: Iterable[str],
         used_by_file.setdefault(source.file, set()).update(source.rename.get(c, c) for c in columns[name])
 
     result: Forms = {}
+    read: list[str] = []  # forms whose file was read without error
     present = {p.name.lower(): p.name for p in raw_dir.iterdir()}
     for name in names:
         source = mapping.forms[name]
@@ -82,14 +86,35 @@ def read_export(raw_dir: Path, mapping: Mapping, forms: Iterable[str],
             result[name], found = read_form_csv(path, name, source, columns[name], mapping.encoding,
                                                 source.file, other_columns=used_by_file[source.file])
             findings.extend(found)
+            read.append(name)
         except InputError as exc:
             findings.extend(exc.findings)
         except OSError as exc:
             findings.append(Finding(rule="READ-IO", severity="error", dataset=name, file=source.file,
                                     message=f"cannot read file: {exc.strerror or exc}"))
+    findings += required_rows(result, mapping, read)
     if errors(findings):
         raise InputError(_errors_first(findings))
     return result, findings
+
+
+def required_rows(forms: Forms, mapping: Mapping, names: Iterable[str]) -> list[Finding]:
+    """The one check, for both transports, that a required form received rows: a required form
+    read as empty (a CSV with a header only, no ItemGroupData for its FormOID in ODM) is an
+    error, as a missing file is; an optional form (`required: false`) may be empty."""
+    out = []
+    for name in names:
+        source, form = mapping.forms[name], forms[name]
+        if len(form) or not source.required:
+            continue
+        if form.file == source.file:
+            what = "the file has a header row but no records"
+        else:
+            what = f"the ODM file has no ItemGroupData in a FormData with FormOID {source.odm_form or name.upper()!r}"
+        out.append(Finding(rule="READ-NO-ROWS", severity="error", dataset=name, file=form.file,
+                           message=f"{what}: form {name} is required by the study and cannot be read as "
+                                   "'nothing collected' (mark it `required: false` in the mapping if it may be empty)"))
+    return out
 
 
 def _errors_first(findings: list[Finding]) -> list[Finding]:

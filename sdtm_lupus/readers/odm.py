@@ -1,8 +1,11 @@
 """CDISC ODM 1.3 transport (export.xml): ClinicalData/SubjectData/StudyEventData/FormData/
 ItemGroupData/ItemData, one ItemGroupData = one row, ROW = its source line.
 
-Parsed incrementally (iterparse, processed subjects are freed) with a parser that loads no
-DTD, resolves no entities and opens no network; a document that declares a DOCTYPE is refused.
+Parsed incrementally (a pull parser fed in chunks; every element is freed when it ends, no
+reference to a processed element is kept, so reading time is linear in the file size) with a
+parser that loads no DTD, resolves no entities and opens no network; a document that declares
+a DOCTYPE, or uses XInclude, is refused. The encoding is checked against the bytes and source
+lines are counted by the reader itself (odm_stream), never taken from libxml2.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sdtm_lupus.config.mapping import COMMON_COLUMNS, Mapping
 from sdtm_lupus.findings import Finding, InputError
 from sdtm_lupus.readers.form_csv import build_form
 from sdtm_lupus.readers.forms import Forms
+from sdtm_lupus.readers.odm_stream import StartTagLines, utf8_chunks
 
 NS = "{http://www.cdisc.org/ns/odm/v1.3}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -49,7 +53,10 @@ def read_odm(path: Path, mapping: Mapping, forms: dict[str, list[str]],
     """Read the forms named in `forms` (name -> common + reference columns) from one ODM file.
 
     Returns Forms (every requested form, possibly empty) and non-fatal findings; raises
-    InputError with every fatal finding.
+    InputError with every fatal finding. Every ItemData lands in a row or in an error finding:
+    a FormOID or ItemOID the mapping does not know, a repeated ItemOID in one item group, item
+    data outside ClinicalData/SubjectData/StudyEventData/FormData/ItemGroupData are errors.
+    Whether a required form received rows is checked by readers.export (both transports).
     """
     odm = mapping.odm
 
@@ -64,117 +71,37 @@ def read_odm(path: Path, mapping: Mapping, forms: dict[str, list[str]],
         items = {source.odm_items.get(col) or f"{form_oid}.{source.rename.get(col, col)}": col
                  for col in columns if col not in COMMON_COLUMNS}
         targets.setdefault(form_oid, []).append(_Target(name, columns, items))
-    known_items = {oid for ts in targets.values() for t in ts for oid in t.items}
+    form_items = {oid: {item for t in ts for item in t.items} for oid, ts in targets.items()}
 
-    fatal: list[Finding] = []
-    findings: list[Finding] = []
-    item_codelist: dict[str, str] = {}           # ItemOID -> CodeListOID
-    codelists: dict[str, dict[str, str]] = {}    # CodeListOID -> coded value -> decode
-    unknown_items: dict[str, int] = {}           # ItemOID -> first line
-    unknown_forms: dict[str, list[int]] = {}     # FormOID -> [first line, item groups]
-    unmapped: dict[tuple[str, str], int] = {}    # (kind, OID) -> first line
-    duplicates: dict[str, int] = {}
-    bad_codes: set[tuple[str, str]] = set()
-    bad_subjects: set[int] = set()
-    form_el = None
-    context: tuple[list[_Target], dict[str, str]] = ([], {})
-
-    def common_values(form_el: etree._Element) -> dict[str, str]:
-        event = form_el.getparent()
-        subject = event.getparent() if event is not None else None
-        clinical = subject.getparent() if subject is not None else None
-        if clinical is None or clinical.tag != NS + "ClinicalData":
-            fatal.append(finding("ODM-STRUCTURE", "FormData is not inside ClinicalData/SubjectData/"
-                                 "StudyEventData", row=form_el.sourceline))
-            return {}
-        subjid = subject.get(odm.subject_key_attribute or "SubjectKey")
-        if subjid is None and subject.sourceline not in bad_subjects:
-            bad_subjects.add(subject.sourceline)
-            fatal.append(finding("ODM-SUBJECT-KEY", f"SubjectData (SubjectKey {subject.get('SubjectKey')!r}) "
-                                 f"has no attribute {odm.subject_key_attribute or 'SubjectKey'}",
-                                 row=subject.sourceline))
-        site_ref = subject.find(NS + "SiteRef")
-        location = site_ref.get("LocationOID", "") if site_ref is not None else ""
-        event_oid = event.get("StudyEventOID", "")
-        return {
-            "STUDYID": clinical.get("StudyOID", ""),
-            "SITEID": _through(odm.site_ids, location, "SiteRef/@LocationOID", site_ref, unmapped),
-            "SUBJID": subjid or "",
-            "FOLDER": "" if event_oid == odm.common_event
-            else _through(odm.event_folders, event_oid, "StudyEventOID", event, unmapped),
-        }
-
-    def item_group(group: etree._Element) -> None:
-        nonlocal form_el, context
-        parent = group.getparent()
-        if parent is None or parent.tag != NS + "FormData":
-            return  # e.g. ReferenceData item groups: not site data
-        if parent is not form_el:
-            form_el = parent
-            form_oid = parent.get("FormOID", "")
-            if form_oid not in targets:
-                unknown_forms.setdefault(form_oid, [parent.sourceline, 0])
-            context = (targets.get(form_oid, []), common_values(parent))
-        form_targets, common = context
-        if not form_targets:
-            unknown_forms[form_el.get("FormOID", "")][1] += 1
-            return
-        row: dict[str, str] = {}
-        for item in group:
-            tag = item.tag
-            if not isinstance(tag, str) or not tag.startswith(NS + "ItemData"):
-                continue  # comments, annotations, audit records
-            oid = item.get("ItemOID", "")
-            value = item.get("Value", "") if tag == NS + "ItemData" else (item.text or "")
-            if oid not in known_items:
-                unknown_items.setdefault(oid, item.sourceline)
-            elif oid in row:
-                duplicates.setdefault(oid, item.sourceline)
-            else:
-                row[oid] = value
-        for target in form_targets:
-            for col, oid in target.sources:
-                target.values[col].append(row.get(oid, "") if oid else common.get(col, ""))
-            target.rows.append(group.sourceline)
-
-    def metadata(mdv: etree._Element) -> None:
-        for item_def in mdv.iterfind(NS + "ItemDef"):
-            ref = item_def.find(NS + "CodeListRef")
-            if ref is not None:
-                item_codelist.setdefault(item_def.get("OID", ""), ref.get("CodeListOID", ""))
-        for codelist in mdv.iterfind(NS + "CodeList"):
-            decodes = {cli.get("CodedValue", ""): _decode_text(cli) for cli in codelist.iterfind(NS + "CodeListItem")}
-            codelists.setdefault(codelist.get("OID", ""), decodes)
-
-    checked = False
-    parse = etree.iterparse(
-        str(path), events=("end",), tag=(NS + "ItemGroupData", NS + "SubjectData", NS + "MetaDataVersion"),
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False)
+    state = _State(odm, targets, form_items, finding)
+    lines = StartTagLines()
+    parser = etree.XMLPullParser(
+        events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False,
+        dtd_validation=False, huge_tree=False, remove_comments=True, remove_pis=True)
     try:
-        for _, el in parse:
-            if not checked:
-                _check_document(el, finding)
-                checked = True
-            if el.tag == NS + "ItemGroupData":
-                item_group(el)
-                el.clear()
-            elif el.tag == NS + "MetaDataVersion":
-                metadata(el)
-                el.clear()
-            else:  # SubjectData done: free it and earlier siblings
-                el.clear()
-                while el.getprevious() is not None:
-                    del el.getparent()[0]
-        if not checked:
-            _check_document(parse.root, finding)
+        for chunk in utf8_chunks(Path(path), finding):
+            lines.feed(chunk)
+            parser.feed(chunk)
+            state.events(parser.read_events(), lines.lines)
+        parser.close()
+        state.events(parser.read_events(), lines.lines)
     except etree.XMLSyntaxError as exc:
-        raise InputError(fatal + [finding("ODM-PARSE", f"malformed XML: {exc.msg}", row=exc.lineno)]) from None
+        message = _LIBXML_WHERE.sub("", exc.msg or str(exc)).strip()
+        line = exc.lineno or None
+        if "limit" in message.lower():  # libxml2 names where it gave up; the culprit starts at the last tag
+            message += " (a text or attribute value beyond 10 MB, or elements nested deeper than 256 levels)"
+            line = lines.last or line
+        if not Path(path).stat().st_size:
+            message, line = "the file is empty (0 bytes): no ODM document", None
+        raise InputError(state.fatal + [finding("ODM-PARSE", f"malformed XML: {message}", row=line)]) from None
+    fatal, findings = state.fatal, state.findings
 
     # Decode coded values through the MetaDataVersion code lists (EDC exports).
     if odm.decode_codelists:
+        bad_codes: set[tuple[str, str]] = set()
         for target in (t for ts in targets.values() for t in ts):
             for oid, col in target.items.items():
-                decodes = codelists.get(item_codelist.get(oid, ""))
+                decodes = state.codelists.get(state.item_codelist.get(oid, ""))
                 if decodes is None:
                     continue
                 values = target.values[col]
@@ -186,28 +113,31 @@ def read_odm(path: Path, mapping: Mapping, forms: dict[str, list[str]],
                         findings.append(finding(
                             "ODM-CODELIST-VALUE", severity="warning", dataset=target.name, variable=col,
                             row=target.rows[i], value=value,
-                            message=f"value {value!r} of {oid} is not in code list {item_codelist[oid]}: "
+                            message=f"value {value!r} of {oid} is not in code list {state.item_codelist[oid]}: "
                                     "carried as is"))
 
-    for (kind, oid), line in unmapped.items():
+    for (kind, oid), line in state.unmapped.items():
         table = "site_ids" if kind.startswith("Site") else "event_folders"
         findings.append(finding("ODM-UNMAPPED-OID", severity="warning", row=line, value=oid,
                                 message=f"{kind} {oid!r} is not in the mapping's odm.{table}: carried as is"))
-    for oid, line in unknown_items.items():
-        findings.append(finding("ODM-UNKNOWN-ITEM", severity="warning", row=line, value=oid,
-                                message=f"ItemOID {oid!r} maps to no reference column: its data is not carried over"))
-    for oid, line in duplicates.items():
-        findings.append(finding("ODM-DUPLICATE-ITEM", severity="warning", row=line, value=oid,
-                                message=f"ItemOID {oid!r} appears twice in one ItemGroupData: the first value is kept"))
-    for oid, (line, groups) in unknown_forms.items():
-        findings.append(finding("ODM-UNKNOWN-FORM", severity="notice", row=line, value=oid,
-                                message=f"FormOID {oid!r} is not a form this study reads: "
-                                        f"{groups} item group(s) not carried over"))
+    for (form_oid, oid), (line, count) in state.unknown_items.items():
+        fatal.append(finding("ODM-UNKNOWN-ITEM", row=line, value=oid, variable=oid,
+                             message=f"ItemOID {oid!r} in form {form_oid} maps to no reference column of the mapping "
+                                     f"({count} value(s), first on this line): its data would be lost; "
+                                     "fix the mapping (odm_items / rename) or the export"))
+    for (form_oid, oid), (line, count) in state.duplicates.items():
+        fatal.append(finding("ODM-DUPLICATE-ITEM", row=line, value=oid, variable=oid,
+                             message=f"ItemOID {oid!r} appears more than once in one ItemGroupData of form {form_oid} "
+                                     f"({count} time(s), first repeat on this line): only one value can be kept"))
+    for oid, (line, groups, items) in state.unknown_forms.items():
+        fatal.append(finding("ODM-UNKNOWN-FORM", row=line, value=oid, variable=oid,
+                             message=f"FormOID {oid!r} is not a form of the mapping ({groups} item group(s), "
+                                     f"{items} ItemData, first on this line): its data would be lost; "
+                                     "map it with forms.<form>.odm_form"))
     for target in (t for ts in targets.values() for t in ts):
-        if not target.rows:
-            required = mapping.forms[target.name].required
-            findings.append(finding("ODM-EMPTY-FORM", severity="warning" if required else "notice",
-                                    dataset=target.name, message=f"no data for form {target.name}: read as empty"))
+        if not target.rows and not mapping.forms[target.name].required:
+            findings.append(finding("ODM-EMPTY-FORM", severity="notice", dataset=target.name,
+                                    message=f"no data for optional form {target.name}: read as empty"))
     if fatal:
         raise InputError(fatal + findings)
 
@@ -216,13 +146,217 @@ def read_odm(path: Path, mapping: Mapping, forms: dict[str, list[str]],
             for name, cols in forms.items()}, findings
 
 
-def _through(table: dict[str, str], oid: str, kind: str, el, unmapped: dict) -> str:
-    """Map an OID through a mapping table; an unmapped OID (when a table is given) is noted."""
-    if not table or not oid:
-        return oid
-    if oid not in table:
-        unmapped.setdefault((kind, oid), el.sourceline)
-    return table.get(oid, oid)
+_ITEM_DATA = NS + "ItemData"
+_LIBXML_WHERE = re.compile(r"[\s,]*line \d+, column \d+\s*$")
+_XINCLUDE = ("{http://www.w3.org/2001/XInclude}", "{http://www.w3.org/2003/XInclude}")
+
+
+class _State:
+    """What the event loop knows: plain values taken from start tags, never a processed element."""
+
+    def __init__(self, odm, targets: dict[str, list[_Target]], form_items: dict[str, set[str]], finding) -> None:
+        self.odm, self.targets, self.form_items, self.finding = odm, targets, form_items, finding
+        self.fatal: list[Finding] = []
+        self.findings: list[Finding] = []
+        self.item_codelist: dict[str, str] = {}          # ItemOID -> CodeListOID
+        self.codelists: dict[str, dict[str, str]] = {}   # CodeListOID -> coded value -> decode
+        self.unknown_items: dict[tuple[str, str], list[int]] = {}   # (FormOID, ItemOID) -> [first line, count]
+        self.duplicates: dict[tuple[str, str], list[int]] = {}
+        self.unknown_forms: dict[str, list[int]] = {}     # FormOID -> [first line, item groups, items]
+        self.unmapped: dict[tuple[str, str], int] = {}    # (kind, OID) -> first line
+        self.structure: dict[str, int] = {}               # message -> first line
+        self.started = False
+        self.path: list[str] = []                         # tags of the open elements
+        self.lines: list[int] = []                        # their start lines
+        self.study_oid = ""                               # current Study/@OID
+        self.versions: set[str] = set()                   # declared MetaDataVersion OIDs
+        self.clinical: tuple[str, str] | None = None      # (StudyOID, MetaDataVersionOID) of the first block
+        self.study_id = ""
+        self.subject: dict[str, object] = {}
+        self.site = ("", 0)
+        self.event = ("", 0)
+        self.form_oid = ""
+        self.form_targets: list[_Target] = []
+        self.form_items_now: set[str] = set()
+        self.common: dict[str, str] = {}
+        self.row: dict[str, str] | None = None
+        self.row_line = 0
+
+    def error(self, rule: str, message: str, line: int, **where) -> None:
+        self.fatal.append(self.finding(rule, message, row=line, **where))
+
+    def events(self, events, lines) -> None:
+        path, open_lines, popleft = self.path, self.lines, lines.popleft
+        item_tag, group_tag = _ITEM_DATA, NS + "ItemGroupData"
+        for event, el in events:
+            tag = el.tag
+            if event == "start":
+                path.append(tag)
+                open_lines.append(popleft())
+                if tag != item_tag:  # ItemData is read when it ends
+                    self.start(el, tag, open_lines[-1])
+                continue
+            path.pop()
+            line = open_lines.pop()
+            if tag == item_tag:  # the common case, inline: a known item, first in its group
+                row = self.row
+                if row is not None and path[-1] == group_tag:
+                    oid = el.get("ItemOID", "")
+                    if oid in self.form_items_now and oid not in row:
+                        row[oid] = el.get("Value", "")
+                        continue
+                self.item(el, tag, line)
+                continue
+            if isinstance(tag, str) and tag.startswith(item_tag):  # ItemDataString, ItemDataInteger, ...
+                self.item(el, tag, line)
+                continue
+            if tag == group_tag:
+                self.end_group()
+            elif tag == NS + "MetaDataVersion":
+                self.metadata(el)
+            elif len(path) >= 2 and path[1] == NS + "Study":
+                continue  # metadata is read when its MetaDataVersion ends
+            # Free the element and the siblings before it: nothing refers to them any more.
+            el.clear(keep_tail=False)
+            parent = el.getparent()
+            if parent is not None:
+                while el.getprevious() is not None:
+                    del parent[0]
+
+    def start(self, el, tag: str, line: int) -> None:
+        if not self.started:
+            self.started = True
+            _check_document(el, self.finding, line)
+        if not isinstance(tag, str) or tag.startswith(_ITEM_DATA):
+            return
+        if tag.startswith(_XINCLUDE):
+            raise InputError(self.fatal + [self.finding(
+                "ODM-XINCLUDE", "the document uses XInclude: refused (ODM exports need none; nothing is included)",
+                row=line)])
+        parent = self.path[-2] if len(self.path) >= 2 else None
+        if tag == NS + "Study":
+            self.study_oid = el.get("OID", "")
+        elif tag == NS + "MetaDataVersion":
+            self.versions.add(el.get("OID", ""))
+        elif tag == NS + "ClinicalData":
+            self.clinical_block(el, line)
+        elif tag == NS + "SubjectData":
+            key = self.odm.subject_key_attribute or "SubjectKey"
+            subjid = el.get(key)
+            if subjid is None:
+                self.error("ODM-SUBJECT-KEY", f"SubjectData (SubjectKey {el.get('SubjectKey')!r}) has no attribute {key}",
+                           line)
+            self.subject = {"SUBJID": subjid or "", "line": line}
+            self.site = ("", line)
+        elif tag == NS + "SiteRef" and parent == NS + "SubjectData":
+            self.site = (el.get("LocationOID", ""), line)
+        elif tag == NS + "StudyEventData":
+            self.event = (el.get("StudyEventOID", ""), line)
+        elif tag == NS + "FormData":
+            self.start_form(el, line)
+        elif tag == NS + "ItemGroupData":
+            self.row, self.row_line = None, line
+            if self.path[:-1] != [NS + "ODM", NS + "ClinicalData", NS + "SubjectData", NS + "StudyEventData",
+                                  NS + "FormData"]:
+                self.structure_error("ItemGroupData is not inside ODM/ClinicalData/SubjectData/StudyEventData/"
+                                     "FormData: its data would not be carried over", line)
+            elif self.form_targets:
+                self.row = {}
+            else:
+                self.unknown_forms[self.form_oid][1] += 1
+
+    def structure_error(self, message: str, line: int) -> None:
+        if message not in self.structure:
+            self.structure[message] = line
+            self.error("ODM-STRUCTURE", message, line)
+
+    def clinical_block(self, el, line: int) -> None:
+        study, version = el.get("StudyOID", ""), el.get("MetaDataVersionOID", "")
+        if self.versions and version not in self.versions:
+            self.error("ODM-METADATA-VERSION", f"ClinicalData (StudyOID {study!r}) refers to MetaDataVersionOID "
+                       f"{version!r}, which the document does not declare (declared: {sorted(self.versions)}): "
+                       "refused rather than merged", line, value=version)
+        if self.clinical is None:
+            self.clinical = (study, version)
+            self.study_id = study
+            return
+        first_study, first_version = self.clinical
+        if study != first_study:
+            self.error("ODM-STUDY-OID", f"a second ClinicalData block has StudyOID {study!r}, the first has "
+                       f"{first_study!r}: one export holds one study; refused rather than merged", line, value=study)
+        elif not self.versions and version != first_version:
+            self.error("ODM-METADATA-VERSION", f"a second ClinicalData block has MetaDataVersionOID {version!r}, the "
+                       f"first has {first_version!r} and the document declares none: refused rather than merged",
+                       line, value=version)
+
+    def start_form(self, el, line: int) -> None:
+        self.form_oid = oid = el.get("FormOID", "")
+        self.form_targets = self.targets.get(oid, [])
+        self.form_items_now = self.form_items.get(oid, set())
+        if self.path[:-1] != [NS + "ODM", NS + "ClinicalData", NS + "SubjectData", NS + "StudyEventData"]:
+            self.form_targets = []
+            self.structure_error("FormData is not inside ODM/ClinicalData/SubjectData/StudyEventData: "
+                                 "its data would not be carried over", line)
+            self.unknown_forms.pop(oid, None)
+            return
+        if not self.form_targets:
+            self.unknown_forms.setdefault(oid, [line, 0, 0])
+            return
+        odm = self.odm
+        location, site_line = self.site
+        event_oid, event_line = self.event
+        self.common = {
+            "STUDYID": self.study_id,
+            "SITEID": self.through(odm.site_ids, location, "SiteRef/@LocationOID", site_line),
+            "SUBJID": self.subject.get("SUBJID", ""),
+            "FOLDER": "" if event_oid == odm.common_event
+            else self.through(odm.event_folders, event_oid, "StudyEventOID", event_line),
+        }
+
+    def through(self, table: dict[str, str], oid: str, kind: str, line: int) -> str:
+        """Map an OID through a mapping table; an unmapped OID (when a table is given) is noted."""
+        if not table or not oid:
+            return oid
+        if oid not in table:
+            self.unmapped.setdefault((kind, oid), line)
+        return table.get(oid, oid)
+
+    def item(self, el, tag: str, line: int) -> None:
+        if len(self.path) < 1 or self.path[-1] != NS + "ItemGroupData":
+            self.structure_error(f"{tag[len(NS):] if tag.startswith(NS) else tag} is not inside an ItemGroupData: "
+                                 "its data would not be carried over", line)
+            return
+        if self.row is None:
+            if self.form_oid in self.unknown_forms:
+                self.unknown_forms[self.form_oid][2] += 1
+            return  # counted with its unknown form, or its item group is a structure error
+        oid = el.get("ItemOID", "")
+        if oid not in self.form_items_now:
+            self.unknown_items.setdefault((self.form_oid, oid), [line, 0])[1] += 1
+        elif oid in self.row:
+            self.duplicates.setdefault((self.form_oid, oid), [line, 0])[1] += 1
+        else:
+            self.row[oid] = el.get("Value", "") if tag == _ITEM_DATA else (el.text or "")
+
+    def end_group(self) -> None:
+        row = self.row
+        if row is None:
+            return
+        common = self.common
+        for target in self.form_targets:
+            for col, oid in target.sources:
+                target.values[col].append(row.get(oid, "") if oid else common.get(col, ""))
+            target.rows.append(self.row_line)
+        self.row = None
+
+    def metadata(self, mdv: etree._Element) -> None:
+        for item_def in mdv.iterfind(NS + "ItemDef"):
+            ref = item_def.find(NS + "CodeListRef")
+            if ref is not None:
+                self.item_codelist.setdefault(item_def.get("OID", ""), ref.get("CodeListOID", ""))
+        for codelist in mdv.iterfind(NS + "CodeList"):
+            decodes = {cli.get("CodedValue", ""): _decode_text(cli) for cli in codelist.iterfind(NS + "CodeListItem")}
+            self.codelists.setdefault(codelist.get("OID", ""), decodes)
 
 
 def _decode_text(item: etree._Element) -> str:
@@ -257,11 +391,11 @@ def _refuse_doctype(path: Path, finding) -> None:
             raw += more
 
 
-def _check_document(el: etree._Element, finding) -> None:
+def _check_document(el: etree._Element, finding, line: int) -> None:
+    """At the root element's start tag: no DTD, root is ODM 1.3."""
     tree = el.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise InputError(finding("ODM-DTD", "the document declares a DOCTYPE: refused", row=1))
-    root = tree.getroot()
-    if root.tag != NS + "ODM":
-        raise InputError(finding("ODM-PARSE", f"root element is {root.tag}, not ODM 1.3 "
-                                 f"({NS[1:-1]})", row=root.sourceline))
+    if el.tag != NS + "ODM":
+        raise InputError(finding("ODM-PARSE", f"root element is {el.tag}, not ODM 1.3 "
+                                 f"({NS[1:-1]})", row=line))

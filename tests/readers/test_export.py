@@ -131,3 +131,26 @@ def test_form_missing_from_mapping_is_a_config_error(tmp_path):
     mapping = Mapping(name="small", forms={"pga": FormSource(file="pga.csv")})
     with pytest.raises(ConfigError, match="forms.ae"):
         read_export(tmp_path, mapping, ["pga", "ae"])
+
+
+def test_required_csv_with_a_header_only_is_an_error_optional_may_be_empty(tmp_path):
+    write_csv(tmp_path, "pga", [])          # header only: before, read as "no assessments"
+    write_csv(tmp_path, "ae", ROWS["ae"])
+    write_csv(tmp_path, "flare", [])        # optional (required: false): may be empty
+    with pytest.raises(InputError) as exc:
+        read_export(tmp_path, REFERENCE, ["pga", "ae", "flare"])
+    assert [(f.rule, f.severity, f.file, f.dataset) for f in exc.value.findings if f.severity == "error"] == [
+        ("READ-NO-ROWS", "error", "pga.csv", "pga")]
+    write_csv(tmp_path, "pga", ROWS["pga"])
+    forms, findings = read_export(tmp_path, REFERENCE, ["pga", "ae", "flare"])
+    assert len(forms["flare"]) == 0 and not [f for f in findings if f.severity == "error"]
+
+
+def test_required_form_that_receives_nothing_from_odm_is_an_error(tmp_path):
+    write_odm(tmp_path, {"pga": ROWS["pga"]})  # no AE FormData at all; flare (optional) absent too
+    with pytest.raises(InputError) as exc:
+        read_export(tmp_path, REFERENCE, ["pga", "ae", "flare"])
+    errors_ = [f for f in exc.value.findings if f.severity == "error"]
+    assert [(f.rule, f.file, f.dataset) for f in errors_] == [("READ-NO-ROWS", "export.xml", "ae")]
+    assert "FormOID 'AE'" in errors_[0].message
+    assert ("ODM-EMPTY-FORM", "notice") in {(f.rule, f.severity) for f in exc.value.findings}
