@@ -8,7 +8,7 @@ from typing import Literal
 
 from sdtm_lupus.config.loading import ConfigError
 from sdtm_lupus.config.mapping import Mapping
-from sdtm_lupus.findings import Finding, InputError, errors
+from sdtm_lupus.findings import Finding, InputError, errors, errors_first
 from sdtm_lupus.readers.form_csv import empty_form, read_form_csv
 from sdtm_lupus.readers.forms import Forms
 from sdtm_lupus.readers.manifest import verify_manifest
@@ -43,7 +43,7 @@ def read_export(raw_dir: Path, mapping: Mapping, forms: Iterable[str],
 
     findings = verify_manifest(raw_dir)
     if errors(findings):
-        raise InputError(_errors_first(findings))
+        raise InputError(errors_first(findings))
 
     columns = {name: layout.columns(name) for name in names}
     if detect_transport(raw_dir, mapping) == "odm":
@@ -54,10 +54,10 @@ def read_export(raw_dir: Path, mapping: Mapping, forms: Iterable[str],
         try:
             result, odm_findings = read_odm(raw_dir / mapping.odm.file, mapping, columns, mapping.odm.file)
         except InputError as exc:
-            raise InputError(_errors_first(findings + exc.findings)) from None
+            raise InputError(errors_first(findings + exc.findings)) from None
         findings += odm_findings + required_rows(result, mapping, names)
         if errors(findings):
-            raise InputError(_errors_first(findings))
+            raise InputError(errors_first(findings))
         return result, findings
 
     # Source columns each file feeds, so a file shared by several forms reports no false extras.
@@ -94,7 +94,7 @@ def read_export(raw_dir: Path, mapping: Mapping, forms: Iterable[str],
                                     message=f"cannot read file: {exc.strerror or exc}"))
     findings += required_rows(result, mapping, read)
     if errors(findings):
-        raise InputError(_errors_first(findings))
+        raise InputError(errors_first(findings))
     return result, findings
 
 
@@ -116,6 +116,3 @@ def required_rows(forms: Forms, mapping: Mapping, names: Iterable[str]) -> list[
                                    "'nothing collected' (mark it `required: false` in the mapping if it may be empty)"))
     return out
 
-
-def _errors_first(findings: list[Finding]) -> list[Finding]:
-    return errors(findings) + [f for f in findings if f.severity != "error"]
