@@ -166,7 +166,8 @@ def build(state: MapState) -> dict[str, pd.DataFrame]:
     test_order = {code: k for k, code in enumerate(codes)}
     cat_order = {cat: k for k, cat in enumerate(dict.fromkeys(inst.qscat for inst in defs.instruments))}
     occasions = {inst.form: _occasions(state, inst, state.cleaned(inst.form)) for inst in present}
-    _rank_rows(occasions, {inst.form: cat_order[inst.qscat] for inst in present})
+    _rank_rows(occasions, {inst.form: (cat_order[inst.qscat], k) for k, inst in enumerate(defs.instruments)
+                           if inst in present})
     frames = [_records(state, inst, state.cleaned(inst.form), occasions[inst.form], test_order) for inst in present]
     qs = _concat_columns(frames)
     # QSLOBXFL: only records dated on or before first exposure can carry it (derive_lobxfl
@@ -196,14 +197,19 @@ def _concat_columns(frames: list[pd.DataFrame]) -> pd.DataFrame:
                         copy=False)
 
 
-def _rank_rows(occasions: dict[str, pd.DataFrame], cat: dict[str, int]) -> None:
-    """_subj and _rank of every raw row: subject, visit number, date, re-assessment rank, instrument, row."""
-    rows = pd.concat([occ.assign(_cat=cat[form]) for form, occ in occasions.items()], ignore_index=True)
+def _rank_rows(occasions: dict[str, pd.DataFrame], order: dict[str, tuple[int, int]]) -> None:
+    """_subj and _rank of every raw row: subject, visit number, date, re-assessment rank, QSCAT, form, row.
+
+    Rows of two forms never tie on the form (e.g. SLEDAI and PGA share QSCAT): the raw row number only
+    orders rows of one form, so the order does not depend on the transport or on how forms interleave.
+    """
+    rows = pd.concat([occ.assign(_cat=order[form][0], _form=order[form][1]) for form, occ in occasions.items()],
+                     ignore_index=True)
     subj = pd.factorize(rows["USUBJID"], sort=True)[0]
     dtc = pd.factorize(rows["QSDTC"], sort=True)[0].astype(float)
     dtc[dtc < 0] = np.inf                                   # missing dates last
     keys = [subj, rows["VISITNUM"].to_numpy(dtype=float), dtc, rows["_dup"].to_numpy(), rows["_cat"].to_numpy(),
-            rows[SRCROW].to_numpy()]
+            rows["_form"].to_numpy(), rows[SRCROW].to_numpy()]
     rank = np.empty(len(rows), dtype=np.int64)
     rank[np.lexsort(keys[::-1])] = np.arange(len(rows))
     start = 0
