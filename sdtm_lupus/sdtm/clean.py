@@ -52,7 +52,7 @@ def _bad(form: Form, ctx: MapContext, column: str, mask: pd.Series, rule: str, w
          severity: str = "error") -> None:
     if not mask.any():
         return
-    rows = form.data.loc[mask, ["SUBJID", column, ROW]]
+    rows = form.data.loc[mask, list(dict.fromkeys(["SUBJID", column, ROW]))]
     if isinstance(why, str):
         ctx.report(rule, severity, f"{column} {{value!r}}: {why}", form, column, rows)
         return
