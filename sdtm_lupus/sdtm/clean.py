@@ -27,9 +27,12 @@ from sdtm_lupus.specs import load_raw_layout
 YES_NO = {"yes": "Y", "no": "N", "y": "Y", "n": "N"}
 IDENTIFIERS = ("STUDYID", "SITEID", "SUBJID")   # must be ASCII: look-alikes would make a different subject
 BIRTH_DATES = ("BRTHDAT",)                      # may be before FIRST_YEAR (a warning, not an error)
-# Every number of the reference layout is a non-negative quantity; a body measure must be above 0.
+# Plausible ranges: doses, volumes and age are never negative, a body measure is above 0. Scores (PGA,
+# SITETOT) have their own range checks in qs.py (warnings, kept as collected); every number must be finite
+# and fit an XPT file.
 BOUNDS = {"WEIGHT_KG": Bounds(low=0, above=True, what="body weight"),
-          "HEIGHT_CM": Bounds(low=0, above=True, what="body height")}
+          "HEIGHT_CM": Bounds(low=0, above=True, what="body height"),
+          **{c: NON_NEGATIVE for c in ("AGE", "DOSE_MGKG", "DOSE_MG", "VOLUME_ML", "CMDOSE")}}
 
 
 def clean_form(form: Form, ctx: MapContext) -> pd.DataFrame:
@@ -98,7 +101,7 @@ def _time(form: Form, column: str, ctx: MapContext) -> pd.Series:
 
 
 def _number(form: Form, column: str, ctx: MapContext, *, integer: bool = False) -> pd.Series:
-    value, problem = parse_numbers(form.data[column], BOUNDS.get(column, NON_NEGATIVE))
+    value, problem = parse_numbers(form.data[column], BOUNDS.get(column))
     _bad(form, ctx, column, problem.notna(), "MAP-NUMBER", problem)
     if integer:
         frac = value.notna() & (value != np.floor(value))
