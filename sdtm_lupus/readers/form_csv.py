@@ -1,7 +1,9 @@
 """Form CSV transport: one `<form>.csv` per form, header on line 1.
 
 Cells are carried as-is (no whitespace stripping, "" = missing); each row keeps the line
-number on which its record began (header = 1) in the ROW column.
+number on which its record began (header = 1) in the ROW column. A cell holding a control or
+invisible character (NUL, ESC, C1, U+FFFD, zero-width, a BOM inside the file...) is refused
+here, naming file, line and column (readers/cells.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 
 from sdtm_lupus.config.mapping import FormSource
 from sdtm_lupus.findings import Finding, InputError
+from sdtm_lupus.readers.cells import HOSTILE, describe, hostile_cells
 from sdtm_lupus.readers.forms import ROW, Form
 
 MAX_ROW_FINDINGS = 20  # field-count errors reported per file before summarising
@@ -99,11 +102,18 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
     parsed = _parse_fast(text)
     if parsed is None:
         parsed = _parse_csv_module(text, size, finding)
+    hostile = HOSTILE.search(text) is not None   # one scan of the file; cells are located only on a hit
     del text
     header, starts = parsed.header, parsed.starts
     fatal: list[Finding] = []
     findings: list[Finding] = []
 
+    for i, name in enumerate(header if hostile else ()):
+        if HOSTILE.search(name):
+            hint = " (NUL bytes throughout: is the file UTF-16?)" if name.count("\x00") > 1 else ""
+            fatal.append(finding("READ-CONTROL-CHAR", row=1, variable=name,
+                                 message=f"header field {i + 1} {name!r} contains {describe(name, HOSTILE.findall(name))}"
+                                         + hint))
     # Header: every reference column must be there (under its source name), once.
     position = {}
     for i, name in enumerate(header):
@@ -142,7 +152,12 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
         raise InputError(fatal + findings)
 
     values = {col: parsed.column(position[src]) for col, src in wanted.items()}
-    return build_form(form, file_label, columns, values, starts), findings
+    result = build_form(form, file_label, columns, values, starts)
+    if hostile:
+        fatal = hostile_cells(result)
+        if fatal:
+            raise InputError(fatal + findings)
+    return result, findings
 
 
 @dataclass

@@ -4,6 +4,12 @@ Dates become ISO 8601 text (partial dates truncated), times HH:MM, numbers float
 yes/no Y/N, checkboxes True/False, codes their submission value through the mapping's
 value map. Every cell that cannot be read is a finding naming file, row and column;
 the cell becomes missing (never a guess).
+
+Both transports pass here, so the value checks live here: control and invisible characters
+in any cell (readers/cells.py; the CSV reader refuses them earlier), look-alike characters
+(no-break space, full-width digits...) in dates, times, numbers, yes/no, checkboxes and
+identifiers, numbers that are not finite, do not fit an XPT file or are negative
+(sdtm/numbers.py), and dates outside the years 1900-2100.
 """
 
 from __future__ import annotations
@@ -11,18 +17,33 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sdtm_lupus.readers.cells import hostile_cells, non_ascii
 from sdtm_lupus.readers.forms import ROW, Form
 from sdtm_lupus.sdtm.context import MapContext
-from sdtm_lupus.sdtm.dates import parse_dates, parse_time
+from sdtm_lupus.sdtm.dates import BLANKS, FIRST_YEAR, LAST_YEAR, parse_dates, parse_time
+from sdtm_lupus.sdtm.numbers import NON_NEGATIVE, Bounds, parse_numbers
 from sdtm_lupus.specs import load_raw_layout
 
 YES_NO = {"yes": "Y", "no": "N", "y": "Y", "n": "N"}
+IDENTIFIERS = ("STUDYID", "SITEID", "SUBJID")   # must be ASCII: look-alikes would make a different subject
+BIRTH_DATES = ("BRTHDAT",)                      # may be before FIRST_YEAR (a warning, not an error)
+# Plausible ranges: doses, volumes and age are never negative, a body measure is above 0. Scores (PGA,
+# SITETOT) have their own range checks in qs.py (warnings, kept as collected); every number must be finite
+# and fit an XPT file.
+BOUNDS = {"WEIGHT_KG": Bounds(low=0, above=True, what="body weight"),
+          "HEIGHT_CM": Bounds(low=0, above=True, what="body height"),
+          **{c: NON_NEGATIVE for c in ("AGE", "DOSE_MGKG", "DOSE_MG", "VOLUME_ML", "CMDOSE")}}
 
 
 def clean_form(form: Form, ctx: MapContext) -> pd.DataFrame:
     """A frame with the form's common columns, typed reference columns, and ROW."""
     layout = load_raw_layout()
     data = form.data
+    ctx.findings.extend(hostile_cells(form))     # ODM cells (a CSV with such a cell never gets here)
+    for col in IDENTIFIERS:
+        odd = data[col].map(non_ascii, na_action="ignore")
+        _bad(form, ctx, col, odd.fillna("").ne(""), "MAP-IDENTIFIER",
+             "an identifier must be ASCII; it contains " + odd.where(odd.fillna("").ne(""), ""))
     out = {col: nullable(data[col]) for col in layout.common}
     for column, kind in layout.forms[form.name].columns.items():
         out[column] = _CLEANERS[kind](form, column, ctx)
@@ -34,7 +55,7 @@ def _bad(form: Form, ctx: MapContext, column: str, mask: pd.Series, rule: str, w
          severity: str = "error") -> None:
     if not mask.any():
         return
-    rows = form.data.loc[mask, ["SUBJID", column, ROW]]
+    rows = form.data.loc[mask, list(dict.fromkeys(["SUBJID", column, ROW]))]
     if isinstance(why, str):
         ctx.report(rule, severity, f"{column} {{value!r}}: {why}", form, column, rows)
         return
@@ -59,7 +80,15 @@ def _date(form: Form, column: str, ctx: MapContext, *, full: bool = False) -> pd
     if full:
         _bad(form, ctx, column, partial & problem.isna(), "MAP-DATE-INCOMPLETE",
              "a complete date is required here; kept as the known part", "warning")
-    return iso
+    year = pd.to_numeric(iso.str[:4], errors="coerce")
+    late, early = year > LAST_YEAR, year < FIRST_YEAR
+    _bad(form, ctx, column, late, "MAP-DATE-RANGE", f"after the year {LAST_YEAR}: not a plausible date")
+    if column in BIRTH_DATES:
+        _bad(form, ctx, column, early, "MAP-DATE-RANGE", f"before the year {FIRST_YEAR}: check the birth date; "
+             "kept as collected", "warning")
+    else:
+        _bad(form, ctx, column, early, "MAP-DATE-RANGE", f"before the year {FIRST_YEAR}: not a plausible date")
+    return iso.where(~(late | early) | (column in BIRTH_DATES) & early, None)
 
 
 def _time(form: Form, column: str, ctx: MapContext) -> pd.Series:
@@ -72,28 +101,34 @@ def _time(form: Form, column: str, ctx: MapContext) -> pd.Series:
 
 
 def _number(form: Form, column: str, ctx: MapContext, *, integer: bool = False) -> pd.Series:
-    text = form.data[column].str.strip()
-    value = pd.to_numeric(text.replace("", None), errors="coerce").astype("float64")
-    _bad(form, ctx, column, value.isna() & (text != ""), "MAP-NUMBER", "not a number")
+    value, problem = parse_numbers(form.data[column], BOUNDS.get(column))
+    _bad(form, ctx, column, problem.notna(), "MAP-NUMBER", problem)
     if integer:
         frac = value.notna() & (value != np.floor(value))
         _bad(form, ctx, column, frac, "MAP-INTEGER", "not a whole number")
     return value
 
 
+def _why(text: pd.Series, mask: pd.Series, reason: str) -> pd.Series:
+    """reason, plus the non-ASCII characters (look-alikes) a refused value holds."""
+    odd = text[mask].map(non_ascii)
+    return (reason + odd.map(lambda o: f" (it contains {o})" if o else "")).reindex(text.index)
+
+
 def _yesno(form: Form, column: str, ctx: MapContext) -> pd.Series:
-    text = form.data[column].str.strip()
+    text = form.data[column].str.strip(BLANKS)
     value = nullable(text.str.lower().map(YES_NO))
-    _bad(form, ctx, column, value.isna() & (text != ""), "MAP-YESNO", "expected Yes or No")
+    bad = value.isna() & (text != "")
+    _bad(form, ctx, column, bad, "MAP-YESNO", _why(text, bad, "expected Yes or No"))
     return value
 
 
 def _checkbox(form: Form, column: str, ctx: MapContext) -> pd.Series:
-    text = form.data[column].str.strip()
+    text = form.data[column].str.strip(BLANKS)
     checked = text.isin(ctx.mapping.checkbox_checked)
     unknown = ~checked & ~text.isin(ctx.mapping.checkbox_unchecked)
     _bad(form, ctx, column, unknown, "MAP-CHECKBOX",
-         f"expected one of {list(ctx.mapping.checkbox_checked + ctx.mapping.checkbox_unchecked)}")
+         _why(text, unknown, f"expected one of {list(ctx.mapping.checkbox_checked + ctx.mapping.checkbox_unchecked)}"))
     return checked
 
 
@@ -103,8 +138,8 @@ def _code(form: Form, column: str, ctx: MapContext) -> pd.Series:
     if value_map is None:
         return nullable(text)
     value = nullable(text.map(value_map))
-    _bad(form, ctx, column, value.isna() & (text != ""), "MAP-CODE",
-         f"not in the mapping's value map {form.name}.{column}")
+    bad = value.isna() & (text != "")
+    _bad(form, ctx, column, bad, "MAP-CODE", _why(text, bad, f"not in the mapping's value map {form.name}.{column}"))
     return value
 
 

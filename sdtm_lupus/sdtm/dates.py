@@ -10,9 +10,13 @@ from datetime import date
 import pandas as pd
 
 from sdtm_lupus.config.mapping import DateFormat, TimeFormat
+from sdtm_lupus.readers.cells import non_ascii
 
 MONTHS = {m.upper(): i for i, m in enumerate(calendar.month_abbr) if m}
-ISO_PARTIAL = re.compile(r"^(?P<y>\d{4})(-(?P<m>\d{2})(-(?P<d>\d{2}))?)?$")
+ISO_PARTIAL = re.compile(r"^(?P<y>\d{4})(-(?P<m>\d{2})(-(?P<d>\d{2}))?)?$", re.ASCII)
+BLANKS = " \t\r\n"     # only ASCII blanks are trimmed: a no-break space is not a blank here
+# Years a date may have (MAP-DATE-RANGE, sdtm/clean.py); birth dates may be earlier (a warning).
+FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 
 @dataclass(frozen=True)
@@ -32,16 +36,23 @@ def _pattern(fmt: DateFormat) -> re.Pattern[str]:
         "YYYY": rf"(?P<y>\d{{4}}|{re.escape(fmt.unknown_year)})",
     }
     parts = re.split(r"(YYYY|MMM|MM|DD)", fmt.format)
-    return re.compile("^" + "".join(tokens.get(p, re.escape(p)) for p in parts) + "$")
+    return re.compile("^" + "".join(tokens.get(p, re.escape(p)) for p in parts) + "$", re.ASCII)
+
+
+def _unreadable(what: str, fmt: str, text: str) -> str:
+    """Why text is not a date/time; names non-ASCII characters (full-width digits, no-break space...)."""
+    odd = non_ascii(text)
+    return f"not a {what} in the format {fmt}" + (f": it contains {odd} (only ASCII digits and letters are read)"
+                                                  if odd else "")
 
 
 def parse_date(text: str, fmt: DateFormat, pattern: re.Pattern[str] | None = None) -> ParsedDate:
-    text = text.strip()
+    text = text.strip(BLANKS)
     if not text:
         return ParsedDate(None)
     match = (pattern or _pattern(fmt)).match(text)
     if not match:
-        return ParsedDate(None, f"not a date in the format {fmt.format}")
+        return ParsedDate(None, _unreadable("date", fmt.format, text))
     g = match.groupdict()
     year = g.get("y")
     month = g.get("mon") or g.get("m")
@@ -77,20 +88,20 @@ def parse_dates(values: pd.Series, fmt: DateFormat) -> tuple[pd.Series, pd.Serie
 
 
 TIME_PATTERNS = {
-    "HH:MM": re.compile(r"^(?P<h>\d{1,2}):(?P<mi>\d{2})$"),
-    "HH:MM:SS": re.compile(r"^(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})$"),
-    "HHMM": re.compile(r"^(?P<h>\d{2})(?P<mi>\d{2})$"),
+    "HH:MM": re.compile(r"^(?P<h>\d{1,2}):(?P<mi>\d{2})$", re.ASCII),
+    "HH:MM:SS": re.compile(r"^(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})$", re.ASCII),
+    "HHMM": re.compile(r"^(?P<h>\d{2})(?P<mi>\d{2})$", re.ASCII),
 }
 
 
 def parse_time(text: str, fmt: TimeFormat) -> tuple[str | None, str | None]:
     """(ISO time HH:MM[:SS] or None, problem or None)."""
-    text = text.strip()
+    text = text.strip(BLANKS)
     if not text:
         return None, None
     match = TIME_PATTERNS[fmt.format].match(text)
     if not match:
-        return None, f"not a time in the format {fmt.format}"
+        return None, _unreadable("time", fmt.format, text)
     h, mi, s = int(match["h"]), int(match["mi"]), match.groupdict().get("s")
     if h > 23 or mi > 59 or (s is not None and int(s) > 59):
         return None, "time does not exist"

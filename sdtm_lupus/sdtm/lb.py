@@ -29,15 +29,17 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sdtm_lupus.config.loading import ConfigError, load_model
 from sdtm_lupus.distinct import shared_text
+from sdtm_lupus.readers.cells import describe
 from sdtm_lupus.readers.forms import ROW
 from sdtm_lupus.sdtm.context import FILE, SRCROW
+from sdtm_lupus.sdtm.numbers import NON_NEGATIVE, parse_numbers
 from sdtm_lupus.sdtm.state import MapState
 from sdtm_lupus.sdtm.timing import derive_lobxfl
 from sdtm_lupus.specs import SPECS_DIR
 
 FORMS: tuple[str, ...] = ("lab",)
 LAB_TESTS = SPECS_DIR / "lab-tests.yaml"
-NUMBER = r"^\s*(?P<qual><=|>=|<|>)?\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))\s*$"
+NUMBER = r"(?a)^\s*(?P<qual><=|>=|<|>)?\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))\s*$"    # ASCII digits only
 
 
 class _Strict(BaseModel):
@@ -140,14 +142,23 @@ def build_lb(lab: pd.DataFrame, state: MapState, defs: LabTests) -> pd.DataFrame
     texts = pd.Series(pd.unique(d["LBORRES"].dropna()), dtype=object)
     terms = {k.upper(): v for k, v in {**defs.result_terms, **(mapping.value_map("lab", "LBORRES") or {})}.items()}
     parts = texts.str.extract(NUMBER)
-    parsed = pd.DataFrame({"qual": parts["qual"].fillna("").to_numpy(), "num": pd.to_numeric(parts["num"]).to_numpy(),
-                           "term": texts.str.strip().str.upper().map(terms).to_numpy()}, index=texts.to_numpy())
+    num, num_problem = parse_numbers(parts["num"].fillna(""), NON_NEGATIVE)     # lab quantities: never negative
+    term_of = texts.str.strip().str.upper().map(terms)
+    lookalike = texts.map(_lookalikes).where(term_of.isna() & parts["num"].isna(), "")
+    why = num_problem.where(num_problem.notna(), lookalike.map(lambda o: f"contains {o}: numbers are read in ASCII "
+                                                                          "digits only" if o else None))
+    parsed = pd.DataFrame({"qual": parts["qual"].fillna("").to_numpy(), "num": num.to_numpy(),
+                           "term": term_of.to_numpy(), "why": why.to_numpy()}, index=texts.to_numpy())
     p = parsed.reindex(d["LBORRES"].to_numpy()).set_axis(d.index)
     number = p["num"].where(quant)
     term = p["term"].where(number.isna())
     qual = p["qual"].where(number.notna(), "")
     value = (number * factor).round(10)
-    lo, hi = ((_numbers(d[c]) * factor).round(10) for c in ("LBORNRLO", "LBORNRHI"))
+    limits = {c: parse_numbers(d[c].fillna(""), NON_NEGATIVE) for c in ("LBORNRLO", "LBORNRHI")}
+    lo, hi = ((limits[c][0] * factor).round(10) for c in ("LBORNRLO", "LBORNRHI"))
+    report("MAP-NUMBER", "error", "LBORRES {value!r}: {WHY}", p["why"].notna(), "LBORRES", WHY=p["why"])
+    for c, (_, problem) in limits.items():
+        report("MAP-NUMBER", "error", c + " {value!r}: {WHY}", problem.notna(), c, WHY=problem)
 
     not_mapped = d["LBORRESU"].notna() & unit.isna()
     report("LB-UNIT-UNKNOWN", "warning", "unit {value!r} is not in the mapping's units: kept as collected, "
@@ -193,10 +204,10 @@ def build_lb(lab: pd.DataFrame, state: MapState, defs: LabTests) -> pd.DataFrame
     return lb
 
 
-def _numbers(text: pd.Series) -> pd.Series:
-    """Numeric value of each text (NaN when not a number), converted once per distinct text."""
-    uniq = pd.unique(text.dropna())
-    return text.map(dict(zip(uniq, pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce")))).astype("float64")
+def _lookalikes(text: str) -> str:
+    """Non-ASCII digits, spaces and full-width signs of a result that is neither a number nor a term."""
+    odd = [c for c in text if ord(c) > 127 and (c.isdigit() or c.isspace() or 0xFF01 <= ord(c) <= 0xFF5E)]
+    return describe(text, odd) if odd else ""
 
 
 def reference_indicator(value: pd.Series, qual: pd.Series, lo: pd.Series, hi: pd.Series) -> pd.Series:

@@ -219,6 +219,8 @@ def _char_cell_problem(value, var: XptVariable) -> tuple[str, str] | None:
             return None
         return "XPT-TYPE", f"{var.name} is Char but holds {_shown(value)} ({type(value).__name__})"
     text = value.rstrip(" ")
+    if "\x00" in text:     # readstat ends a text at NUL: the rest would be cut silently
+        return "XPT-NUL", f"{var.name} value {_shown(text)} holds a NUL character: it would be cut there"
     if not text.isascii():
         return "XPT-NON-ASCII", f"{var.name} value {_shown(text)} has non-ASCII characters"
     if len(text) > MAX_CHAR_BYTES:  # ASCII: characters == bytes
@@ -543,8 +545,10 @@ def observation_blocks(encoded: list[_Encoded], rows: int):
 
 
 def _char_table(texts: list[str], width: int) -> np.ndarray:
-    """(len(texts), width) uint8: each text as readstat writes it (up to a NUL, blank-padded)."""
-    padded = b"".join(t.split("\x00", 1)[0].ljust(width).encode("ascii") for t in texts)
+    """(len(texts), width) uint8: each text blank-padded (readstat would cut a text at a NUL: refused)."""
+    if any("\x00" in t for t in texts):
+        raise ValueError("a text holds a NUL character: XPT readers would cut it there (check_xpt reports it as XPT-NUL)")
+    padded = b"".join(t.ljust(width).encode("ascii") for t in texts)
     return np.frombuffer(padded, dtype=np.uint8).reshape(len(texts), width)
 
 

@@ -60,3 +60,50 @@ def test_combine_drops_time_of_partial_date():
     assert combine("2021-03", "14:05") == "2021-03"
     assert combine(None, "14:05") is None
     assert combine("2021-03-05", None) == "2021-03-05"
+
+
+# ---------------------------------------------------------------- look-alikes and implausible years (issue 12)
+
+@pytest.mark.parametrize("raw, named", [
+    ("０５-MAR-2021", "U+FF10 FULLWIDTH DIGIT ZERO"),
+    ("05-MAR-２０２１", "U+FF12 FULLWIDTH DIGIT TWO"),
+    ("05-MAR-2021\u00a0", "U+00A0 NO-BREAK SPACE"),
+    ("\u300005-MAR-2021", "U+3000 IDEOGRAPHIC SPACE"),
+    ("05-MAR-٢٠٢١", "ARABIC-INDIC DIGIT"),
+])
+def test_dates_with_lookalike_characters_are_refused_and_named(raw, named):
+    parsed = parse_date(raw, REF)
+    assert parsed.iso is None and "not a date in the format DD-MMM-YYYY" in parsed.problem and named in parsed.problem
+    assert parse_date("２０２１-０３-０５", DateFormat(format="ISO8601")).iso is None
+
+
+@pytest.mark.parametrize("raw", ["０9:05", "09:05\u00a0", "09：05"])
+def test_times_with_lookalike_characters_are_refused(raw):
+    iso, problem = parse_time(raw, TimeFormat())
+    assert iso is None and "U+" in problem
+
+
+def test_ascii_blanks_around_a_date_are_still_trimmed():
+    assert parse_date(" 05-MAR-2021\t", REF).iso == "2021-03-05"
+
+
+def _clean_dates(column: str, values: list[str]):
+    from sdtm_lupus.sdtm.clean import clean_form
+    from tests.sdtm.builders import context, enrol_row, form
+
+    ctx = context()
+    rows = [enrol_row(f"01-000{i}", **{column: v}) for i, v in enumerate(values, start=1)]
+    return clean_form(form("enrol", rows), ctx)[column].tolist(), \
+        [(f.rule, f.severity, f.row, f.variable) for f in ctx.findings if f.rule == "MAP-DATE-RANGE"]
+
+
+def test_dates_after_2100_or_before_1900_are_errors_and_left_missing():
+    values, findings = _clean_dates("DIAGDAT", ["31-DEC-9999", "UN-UNK-1899", "01-JAN-1900", "31-DEC-2100"])
+    assert values == [None, None, "1900-01-01", "2100-12-31"]
+    assert findings == [("MAP-DATE-RANGE", "error", 2, "DIAGDAT"), ("MAP-DATE-RANGE", "error", 3, "DIAGDAT")]
+
+
+def test_birth_date_before_1900_is_a_warning_and_kept():
+    values, findings = _clean_dates("BRTHDAT", ["15-JUN-1895", "UN-UNK-9999"])
+    assert values == ["1895-06-15", None]
+    assert findings == [("MAP-DATE-RANGE", "error", 3, "BRTHDAT"), ("MAP-DATE-RANGE", "warning", 2, "BRTHDAT")]
