@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from sdtm_lupus.adam.rules import assert_columns
+from sdtm_lupus.adam.rules.tables import assert_columns
 from sdtm_lupus.config.loading import ConfigError, read_yaml
 from sdtm_lupus.specs import SPECS_DIR
 
