@@ -17,7 +17,6 @@ from sdtm_lupus.adam.occasion_table import build_occasions
 from sdtm_lupus.adam.rule_tables import build_events, build_meds, build_subjects, build_weights
 from sdtm_lupus.adam.rules.treatment_failure import compute_treatment_failure_date
 from sdtm_lupus.adam.rules.tte import KINDS, derive_param_tte
-from sdtm_lupus.config.mapping import Mapping
 from sdtm_lupus.config.study import Study
 from sdtm_lupus.findings import Finding
 from sdtm_lupus.frames import sorted_rows
@@ -34,11 +33,11 @@ class AdamResult:
     summary: dict = field(default_factory=dict)
 
 
-def derive_adam(sdtm: dict[str, pd.DataFrame], study: Study, mapping: Mapping, specs: Specs) -> AdamResult:
+def derive_adam(sdtm: dict[str, pd.DataFrame], study: Study, specs: Specs) -> AdamResult:
     params = study.rules
     findings: list[Finding] = []
     subjects = build_subjects(sdtm)
-    meds, weights, events = build_meds(sdtm, mapping), build_weights(sdtm), build_events(sdtm)
+    meds, weights, events = build_meds(sdtm, specs.clinical.prednisone_equivalents), build_weights(sdtm), build_events(sdtm)
     occ, _ = build_occasions(sdtm["QS"], subjects, study)
     release_free_memory()       # the QS copies read into occasions (large; see sdtm_lupus.memory)
     occ = enrich_occasions(occ, subjects, meds, weights)

@@ -1,6 +1,8 @@
 """R2.3, R3.3, R3.4: prednisone-equivalent daily dose and body weight (steroid_dose.py)."""
 
+import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +15,8 @@ from sdtm_lupus.adam.rules.steroid_dose import (
     compute_weight,
     derive_var_bpred,
 )
+from sdtm_lupus.config.loading import ConfigError
+from sdtm_lupus.specs import load_clinical_constants, load_specs, prednisone_equivalents
 
 TRTSDT = date(2021, 6, 1)
 
@@ -170,3 +174,41 @@ def test_weight_latest_on_or_before():
     assert np.isnan(out.iloc[0]) and out.iloc[1] == 60.0       # missing day-1 weight skipped (R3.4)
     assert out.iloc[2] == 50.0 and out.iloc[3] == 50.0        # same date: later row of WEIGHTS
     assert np.isnan(out.iloc[4]) and np.isnan(out.iloc[5])
+
+
+# ------------------------------------------------------------------ R3.3 prednisone equivalents (specs)
+DERIVATIONS = Path(__file__).resolve().parents[3] / ".." / "shared" / "docs" / "derivations.md"
+
+# derivations.md R3.3, copied literally: "Prednisone equivalents per mg: prednisone 1, prednisolone 1,
+# methylprednisolone 1.25, dexamethasone 6.67, hydrocortisone 0.25, cortisone 0.2."
+R33_PREDNISONE_EQUIVALENTS = {"PREDNISONE": 1, "PREDNISOLONE": 1, "METHYLPREDNISOLONE": 1.25, "DEXAMETHASONE": 6.67,
+                              "HYDROCORTISONE": 0.25, "CORTISONE": 0.2}
+
+
+def _equivalents_from_text(text: str) -> dict[str, float]:
+    text = " ".join(text.split())
+    section = text[text.index("Prednisone equivalents per mg:") + len("Prednisone equivalents per mg:"):]
+    section = section[:section.index("Daily multiplier")]
+    return {name.upper(): float(value) for name, value in re.findall(r"([a-z]+) (\d+(?:\.\d+)?)", section)}
+
+
+def test_prednisone_equivalents_in_specs_are_r33():
+    assert dict(load_specs().clinical.prednisone_equivalents) == R33_PREDNISONE_EQUIVALENTS
+    assert dict(prednisone_equivalents()) == R33_PREDNISONE_EQUIVALENTS
+
+
+@pytest.mark.skipif(not DERIVATIONS.exists(), reason="shared docs not mounted")
+def test_prednisone_equivalents_agree_with_derivations_md():
+    doc = DERIVATIONS.read_text(encoding="utf-8")
+    assert _equivalents_from_text(doc[doc.index("## R3 "):doc.index("## R4 ")]) == R33_PREDNISONE_EQUIVALENTS
+
+
+@pytest.mark.parametrize("table, problem", [
+    ("  prednisone: 1\n", "is not a CMDECOD"),
+    ("  PREDNISONE: 0\n", "must be above 0"),
+    ("  PREDNISONE: one\n", "valid number"),
+])
+def test_prednisone_equivalents_validated(tmp_path, table, problem):
+    (tmp_path / "clinical-constants.yaml").write_text(f"prednisone_equivalents:\n{table}", encoding="utf-8")
+    with pytest.raises(ConfigError, match=problem):
+        load_clinical_constants(tmp_path)
