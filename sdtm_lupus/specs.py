@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sdtm_lupus.config.loading import ConfigError, load_model
+from sdtm_lupus.config.loading import ConfigError, load_model, read_yaml
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -182,6 +182,38 @@ def load_clinical_constants(root: Path = SPECS_DIR) -> ClinicalConstants:
 def prednisone_equivalents(root: Path = SPECS_DIR) -> Mapping[str, float]:
     """R3.3: CMDECOD -> prednisone-equivalent mg per mg (specs/clinical-constants.yaml)."""
     return MappingProxyType(load_clinical_constants(root).prednisone_equivalents)
+
+
+@cache
+def sledai_weights(root: Path = SPECS_DIR) -> Mapping[str, int]:
+    """R3.1: SELENA-SLEDAI descriptor -> weight, in export order: the checkbox items of the
+    `sledai` form in specs/instruments.yaml (the one definition; rules and simulator read it here)."""
+    path = root / "instruments.yaml"
+    data = read_yaml(path)
+    instruments = data.get("instruments", []) if isinstance(data, dict) else []
+    sledai = next((i for i in instruments if isinstance(i, dict) and i.get("form") == "sledai"), None)
+    if sledai is None:
+        raise ConfigError(f"{path}: no instrument of form sledai (the SELENA-SLEDAI weights, R3.1)")
+    weights = {item.get("column"): item.get("weight") for item in sledai.get("items", [])
+               if isinstance(item, dict) and item.get("kind") == "checkbox"}
+    bad = [c for c, w in weights.items() if not isinstance(c, str) or not isinstance(w, int) or isinstance(w, bool)]
+    if bad or not weights:
+        raise ConfigError(f"{path}: sledai checkbox items need a column and a whole weight (problems: {bad})")
+    return MappingProxyType(weights)
+
+
+@cache
+def lab_unit_factors(root: Path = SPECS_DIR) -> Mapping[str, Mapping[str, float]]:
+    """Lab test definition id -> {CDISC unit: multiplier to its standard unit}, the standard
+    unit itself x1 (specs/lab-tests.yaml `unit` and `factors`); tests without a unit are left out."""
+    path = root / "lab-tests.yaml"
+    data = read_yaml(path)
+    tests = data.get("tests", {}) if isinstance(data, dict) else {}
+    out = {}
+    for test_id, test in tests.items():
+        if isinstance(test, dict) and test.get("unit"):
+            out[test_id] = MappingProxyType({test["unit"]: 1, **(test.get("factors") or {})})
+    return MappingProxyType(out)
 
 
 PROVENANCE = ("_file", "_row")
