@@ -74,7 +74,7 @@ def main() -> None:
         return datasets
 
     def derive(datasets):
-        datasets.update(derive_adam(datasets, study, mapping, specs).datasets)
+        datasets.update(derive_adam(datasets, study, specs).datasets)
         return datasets
 
     forms, findings = run_stage("read", args.stages, args.out, args.top, read)

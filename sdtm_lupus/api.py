@@ -119,7 +119,7 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     progress("deriving ADaM (ADSL, ADEFF, ADTTE)")
     from sdtm_lupus.adam import derive_adam
 
-    adam = derive_adam(datasets, study, mapping, specs)
+    adam = derive_adam(datasets, study, specs)
     ctx.findings.extend(adam.findings)
     datasets.update(adam.datasets)
     lap("derive")

@@ -18,8 +18,8 @@ from lxml import etree
 
 from sdtm_lupus.config.study import load_study
 from sdtm_lupus.simulate import CASE_KINDS, INJECT_KINDS, simulate
-from sdtm_lupus.simulate.knowledge import MONTHS, SLEDAI_WEIGHTS
-from sdtm_lupus.specs import load_raw_layout
+from sdtm_lupus.simulate.knowledge import MONTHS
+from sdtm_lupus.specs import load_raw_layout, sledai_weights
 from tests.paths import FIXTURES, ROOT, STUDIES
 
 NS = "{http://www.cdisc.org/ns/odm/v1.3}"
@@ -51,7 +51,7 @@ def parse_day(text: str) -> int:
 
 
 def total(row) -> int:
-    return sum(w for item, w in SLEDAI_WEIGHTS.items() if row[item] == "1")
+    return sum(w for item, w in sledai_weights().items() if row[item] == "1")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from sdtm_lupus.adam.rules.bilag import BILAG_SYSTEMS, compute_bilag_complete, c
 from sdtm_lupus.adam.rules.flares import derive_param_flare
 from sdtm_lupus.adam.rules.lldas import derive_prev_descriptors, derive_var_lldas
 from sdtm_lupus.adam.rules.sri import derive_param_sri, derive_param_sri_component
-from sdtm_lupus.adam.rules.steroids import compute_pred_dose, compute_weight
+from sdtm_lupus.adam.rules.steroid_dose import compute_pred_dose, compute_weight
 from sdtm_lupus.adam.rules.subject_flags import derive_param_flare52, derive_param_pfree52
 from sdtm_lupus.config.study import RuleParameters, Study
 

@@ -7,11 +7,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from sdtm_lupus.adam.inputs import to_date
+from sdtm_lupus.adam.rule_tables import to_date
 from sdtm_lupus.adam.rules.baseline import compute_baseline_values
 from sdtm_lupus.adam.rules.bilag import BILAG_SYSTEMS
 from sdtm_lupus.adam.rules.lldas import derive_var_blldasfl
-from sdtm_lupus.adam.rules.steroids import compute_weight, derive_var_bpred
+from sdtm_lupus.adam.rules.steroid_dose import compute_weight, derive_var_bpred
 
 # Baseline serology (R8 BSEROFL): the test and the side of its normal range that counts.
 SEROLOGY = {"DDNAIGAB": "HIGH", "C3": "LOW", "C4": "LOW"}

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sdtm_lupus.config.loading import (
     MAX_CONFIG_BYTES,
@@ -106,10 +106,26 @@ class OdmLayout(_Strict):
     decode_codelists: bool = True               # decode values through MetaDataVersion CodeLists
 
 
+# Keys a mapping once held that are clinical constants now (specs/), with where they went.
+MOVED_TO_SPECS = {
+    "prednisone_factor": "prednisone equivalents are clinical constants, no longer a mapping key: they live once, "
+                         "by CMDECOD, under prednisone_equivalents in specs/clinical-constants.yaml (derivations.md "
+                         "R3.3), so that no site file can change an efficacy result; remove this key",
+}
+
+
 class Drug(_Strict):
     decod: str                                  # CMDECOD
     cmclas: str | None = None
-    prednisone_factor: float | None = None      # prednisone-equivalent mg per mg
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for key, why in MOVED_TO_SPECS.items():
+                if key in data:
+                    raise ValueError(f"{key}: {why}")
+        return data
 
 
 class Mapping(_Strict):

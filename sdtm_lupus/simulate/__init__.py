@@ -24,7 +24,7 @@ from sdtm_lupus.config.study import Study
 from sdtm_lupus.simulate import knowledge as K
 from sdtm_lupus.simulate.subject import DATE_COLUMN, CaseLog, Mark, Skeleton, SubjectRows, SubjectSim, fmt_date
 from sdtm_lupus.simulate.writers import MANIFEST, ODM_FILE, CsvWriter, OdmWriter, write_manifest
-from sdtm_lupus.specs import load_raw_layout
+from sdtm_lupus.specs import load_raw_layout, sledai_weights
 
 __all__ = ["INJECT_KINDS", "CASE_KINDS", "Planted", "SimulationSummary", "simulate"]
 
@@ -290,7 +290,7 @@ def _inj_site_total(unit: SubjectRows, columns, r, study) -> Mark:
     taken = {id(m.row) for m in unit.marks if m.kind == "site-total"}
     rows = [row for row in unit.rows["sledai"] if id(row) not in taken]
     row = r.choice(rows[1:] or rows)
-    total = sum(w for d, w in K.SLEDAI_WEIGHTS.items() if row[cols.index(d)] == "1")
+    total = sum(w for d, w in sledai_weights().items() if row[cols.index(d)] == "1")
     row[cols.index("SITETOT")] = str(total + 4)
     return Mark("site-total", "sledai", row, "SITETOT", f"SITETOT {total + 4}, descriptors sum to {total}", True)
 

@@ -9,13 +9,7 @@ from dataclasses import dataclass
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
-# SELENA-SLEDAI descriptors in export order, with their weights (lupus-endpoints.md 1.2).
-SLEDAI_WEIGHTS: dict[str, int] = {
-    "SEIZURE": 8, "PSYCHOSIS": 8, "ORGBRAIN": 8, "VISUAL": 8, "CRANIAL": 8, "LUPUSHA": 8, "CVA": 8,
-    "VASCULIT": 8, "ARTHRIT": 4, "MYOSITIS": 4, "UCASTS": 4, "HEMATUR": 4, "PROTEIN": 4, "PYURIA": 4,
-    "RASH": 2, "ALOPECIA": 2, "MUCOSAL": 2, "PLEURISY": 2, "PERICARD": 2, "LOWCOMP": 2, "DNABIND": 2,
-    "FEVER": 1, "THROMBO": 1, "LEUKOPEN": 1,
-}
+# SELENA-SLEDAI descriptors and their weights: specs/instruments.yaml (sdtm_lupus.specs.sledai_weights).
 SEROLOGY = ("LOWCOMP", "DNABIND")
 
 # BILAG-2004 systems in export order and the SLEDAI descriptors that drive them here.
@@ -234,44 +228,53 @@ LAB_B = "Regional Reference Laboratory, Shanghai"   # the comma makes the CSV qu
 
 @dataclass(frozen=True)
 class LabUnit:
+    """A unit as one lab reports it. Reported value = canonical value x scale / the spec's
+    factor of `cdisc` (specs/lab-tests.yaml: multiplier to the standard unit, which is x1)."""
     unit: str
     lo: str
     hi: str
-    factor: float          # reported value = canonical value * factor
+    scale: float           # assay scaling (anti-dsDNA: IU/mL per ULN); 1 otherwise
     decimals: int
     below: float | None = None   # detection limit: smaller values are reported "<below"
     above: float | None = None   # upper limit of the assay: larger values are reported ">above"
+    cdisc: str | None = None     # the CDISC spelling of `unit` when it differs (g/24h -> g/day)
 
 
 @dataclass(frozen=True)
 class LabTest:
     name: str
     cat: str
+    spec: str                                # definition id in specs/lab-tests.yaml
     units: tuple[LabUnit, LabUnit | None]   # (lab A, lab B); None: lab B does not run it
     unscheduled: bool = True                # also drawn at unscheduled visits
 
 
 # Canonical units: IU/mL x ULN for anti-dsDNA (the labs use different assays), else lab A's.
 LAB_TESTS = (
-    LabTest("Anti-dsDNA antibody", "IMMUNOLOGY", (LabUnit("IU/mL", "0", "100", 100, 1, below=10, above=800),
-                                                   LabUnit("IU/mL", "0", "30", 30, 1))),
-    LabTest("Complement C3", "IMMUNOLOGY", (LabUnit("g/L", "0.90", "1.80", 1, 2), LabUnit("mg/dL", "90", "180", 100, 0))),
-    LabTest("Complement C4", "IMMUNOLOGY", (LabUnit("g/L", "0.10", "0.40", 1, 2), LabUnit("mg/dL", "10", "40", 100, 1))),
-    LabTest("Platelets", "HAEMATOLOGY", (LabUnit("10^9/L", "125", "350", 1, 0), LabUnit("10^9/L", "100", "300", 1, 0))),
-    LabTest("WBC", "HAEMATOLOGY", (LabUnit("10^9/L", "3.5", "9.5", 1, 2), LabUnit("10^9/L", "4.0", "10.0", 1, 1))),
-    LabTest("Haemoglobin", "HAEMATOLOGY", (LabUnit("g/L", "115", "150", 1, 0), LabUnit("g/L", "110", "160", 1, 0))),
-    LabTest("Creatinine", "CHEMISTRY", (LabUnit("umol/L", "41", "73", 1, 0),
-                                        LabUnit("mg/dL", "0.50", "1.10", 1 / 88.4, 2))),
-    LabTest("ALT", "CHEMISTRY", (LabUnit("U/L", "7", "40", 1, 0), LabUnit("U/L", "0", "35", 1, 0)), unscheduled=False),
-    LabTest("AST", "CHEMISTRY", (LabUnit("U/L", "13", "35", 1, 0), LabUnit("U/L", "0", "40", 1, 0)), unscheduled=False),
-    LabTest("24h urine protein", "URINALYSIS", (LabUnit("g/24h", "0", "0.15", 1, 2),
-                                                LabUnit("mg/24h", "0", "150", 1000, 0))),
-    LabTest("Urine protein", "URINALYSIS", (LabUnit("", "", "", 1, 0), LabUnit("", "", "", 1, 0))),
-    LabTest("CRP", "INFLAMMATION", (LabUnit("mg/L", "0", "8", 1, 1, below=0.5), LabUnit("mg/L", "0", "10", 1, 1))),
-    LabTest("ESR", "INFLAMMATION", (LabUnit("mm/h", "0", "20", 1, 0), LabUnit("mm/h", "0", "26", 1, 0)),
+    LabTest("Anti-dsDNA antibody", "IMMUNOLOGY", "DDNAIGAB", (LabUnit("IU/mL", "0", "100", 100, 1, below=10, above=800),
+                                                               LabUnit("IU/mL", "0", "30", 30, 1))),
+    LabTest("Complement C3", "IMMUNOLOGY", "C3", (LabUnit("g/L", "0.90", "1.80", 1, 2),
+                                                  LabUnit("mg/dL", "90", "180", 1, 0))),
+    LabTest("Complement C4", "IMMUNOLOGY", "C4", (LabUnit("g/L", "0.10", "0.40", 1, 2),
+                                                  LabUnit("mg/dL", "10", "40", 1, 1))),
+    LabTest("Platelets", "HAEMATOLOGY", "PLAT", (LabUnit("10^9/L", "125", "350", 1, 0),
+                                                 LabUnit("10^9/L", "100", "300", 1, 0))),
+    LabTest("WBC", "HAEMATOLOGY", "WBC", (LabUnit("10^9/L", "3.5", "9.5", 1, 2), LabUnit("10^9/L", "4.0", "10.0", 1, 1))),
+    LabTest("Haemoglobin", "HAEMATOLOGY", "HGB", (LabUnit("g/L", "115", "150", 1, 0), LabUnit("g/L", "110", "160", 1, 0))),
+    LabTest("Creatinine", "CHEMISTRY", "CREAT", (LabUnit("umol/L", "41", "73", 1, 0),
+                                                 LabUnit("mg/dL", "0.50", "1.10", 1, 2))),
+    LabTest("ALT", "CHEMISTRY", "ALT", (LabUnit("U/L", "7", "40", 1, 0), LabUnit("U/L", "0", "35", 1, 0)),
             unscheduled=False),
-    LabTest("CD19+ B cells", "B CELL PHENOTYPE", (LabUnit("%", "6.0", "19.0", 1, 1), None), unscheduled=False),
-    LabTest("Non-switched memory B cells (CD27+IgD+)", "B CELL PHENOTYPE",
+    LabTest("AST", "CHEMISTRY", "AST", (LabUnit("U/L", "13", "35", 1, 0), LabUnit("U/L", "0", "40", 1, 0)),
+            unscheduled=False),
+    LabTest("24h urine protein", "URINALYSIS", "PROT", (LabUnit("g/24h", "0", "0.15", 1, 2, cdisc="g/day"),
+                                                        LabUnit("mg/24h", "0", "150", 1, 0, cdisc="mg/day"))),
+    LabTest("Urine protein", "URINALYSIS", "PROTDIP", (LabUnit("", "", "", 1, 0), LabUnit("", "", "", 1, 0))),
+    LabTest("CRP", "INFLAMMATION", "CRP", (LabUnit("mg/L", "0", "8", 1, 1, below=0.5), LabUnit("mg/L", "0", "10", 1, 1))),
+    LabTest("ESR", "INFLAMMATION", "ESR", (LabUnit("mm/h", "0", "20", 1, 0), LabUnit("mm/h", "0", "26", 1, 0)),
+            unscheduled=False),
+    LabTest("CD19+ B cells", "B CELL PHENOTYPE", "BLYCE", (LabUnit("%", "6.0", "19.0", 1, 1), None), unscheduled=False),
+    LabTest("Non-switched memory B cells (CD27+IgD+)", "B CELL PHENOTYPE", "BLYMNSW",
             (LabUnit("%", "5.0", "20.0", 1, 1), None), unscheduled=False),
 )
 QUALITATIVE = "Urine protein"   # dipstick: NEG / TRACE / POS

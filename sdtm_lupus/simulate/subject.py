@@ -13,6 +13,7 @@ from datetime import date
 
 from sdtm_lupus.config.study import Study
 from sdtm_lupus.simulate import knowledge as K
+from sdtm_lupus.specs import lab_unit_factors, sledai_weights
 
 LOCKDOWN = (date(2022, 4, 1).toordinal(), date(2022, 5, 31).toordinal())   # Shanghai, visits disrupted
 RESCORED = ("RASH", "ALOPECIA", "MUCOSAL", "ARTHRIT")   # descriptors a re-assessment may change
@@ -274,7 +275,7 @@ class SubjectSim:
         self.history |= {s for s, p in K.BILAG_HISTORY.items() if self.chance(p)}
 
     def total(self, items=None) -> int:
-        return sum(K.SLEDAI_WEIGHTS[i] for i in (self.active if items is None else items))
+        return sum(sledai_weights()[i] for i in (self.active if items is None else items))
 
     def grades(self) -> list[str]:
         out = []
@@ -283,13 +284,13 @@ class SubjectSim:
             if system in self.severe_systems:
                 out.append("A")
             elif act:
-                out.append("B" if len(act) >= 2 or max(K.SLEDAI_WEIGHTS[i] for i in act) >= 4 else "C")
+                out.append("B" if len(act) >= 2 or max(sledai_weights()[i] for i in act) >= 4 else "C")
             else:
                 out.append("D" if system in self.history else "E")
         return out
 
     def snapshot(self) -> dict:
-        clinical = sum(K.SLEDAI_WEIGHTS[i] for i in self.active if i not in K.SEROLOGY)
+        clinical = sum(sledai_weights()[i] for i in self.active if i not in K.SEROLOGY)
         serology = sum(1 for i in K.SEROLOGY if i in self.active)
         pga = .2 + .1 * clinical + .1 * serology + self.boost + self.u(-.2, .2)
         return {"items": frozenset(self.active), "grades": self.grades(),
@@ -655,7 +656,7 @@ class SubjectSim:
         return row
 
     def sledai_values(self, items, day: int) -> dict[str, str]:
-        values = {d: ("1" if d in items else "0") for d in K.SLEDAI_WEIGHTS}
+        values = {d: ("1" if d in items else "0") for d in sledai_weights()}
         values["ASSESSDAT"], values["SITETOT"] = fmt_date(day), str(self.total(items))
         return values
 
@@ -745,7 +746,7 @@ class SubjectSim:
             if test.name == K.QUALITATIVE:
                 result = "POS" if "PROTEIN" in items else "TRACE" if self.chance(.15) else "NEG"
             else:
-                value = canon[test.name] * unit.factor
+                value = canon[test.name] * reported_factor(test, unit)
                 if unit.below is not None and value < unit.below:
                     result = f"<{fmt_num(unit.below)}"
                 elif unit.above is not None and value > unit.above:
@@ -822,3 +823,12 @@ class SubjectSim:
         if sk.dropout:
             self.mark("dropout", "disp", row, "DSDECOD_SITE",
                       f"{sk.dropout[0]} on {values['DSSTDAT']} (last visit {visits[-1].folder})")
+
+
+def reported_factor(test: K.LabTest, unit: K.LabUnit) -> float:
+    """Reported value per canonical value (the spec's standard unit): the assay scale over the
+    spec's conversion factor of the reported unit (specs/lab-tests.yaml; x1 for the standard unit)."""
+    factors = lab_unit_factors().get(test.spec)
+    if factors is None:
+        return unit.scale
+    return unit.scale / factors[unit.cdisc or unit.unit]

@@ -78,3 +78,14 @@ def test_study_error_names_visit_epoch(tmp_path):
 def test_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="file not found"):
         load_study(tmp_path / "nope.yaml")
+
+
+def test_prednisone_factor_in_a_mapping_says_factors_live_in_specs(tmp_path):
+    (tmp_path / "reference.yaml").write_bytes((MAPPINGS / "reference.yaml").read_bytes())
+    path = write(tmp_path, "extends: reference.yaml\nname: old-site\ndrugs:\n"
+                           "  prednisone: {decod: PREDNISONE, cmclas: GLUCOCORTICOID, prednisone_factor: 1}\n")
+    with pytest.raises(ConfigError) as err:
+        load_mapping(path)
+    text = str(err.value)
+    assert "line 4: drugs.prednisone:" in text
+    assert "prednisone_factor" in text and "specs/clinical-constants.yaml" in text

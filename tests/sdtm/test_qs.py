@@ -164,7 +164,7 @@ def test_sledai_row_with_no_data_at_all_is_an_analysis_total_of_0():
     ctx = context("NCT04515719")
     rows = [sledai("SCREENING", "01-MAR-2021", ticked=("RASH",)), sledai("WEEK 0", "05-MAR-2021", blank=True, sitetot="")]
     out, _ = run(rows)
-    adeff = derive_adam(out, ctx.study, ctx.mapping, ctx.specs).datasets["ADEFF"]
+    adeff = derive_adam(out, ctx.study, ctx.specs).datasets["ADEFF"]
     sledai_recs = adeff[adeff["PARAMCD"].eq("SLEDAI")].sort_values("ADT")
     assert sledai_recs["AVAL"].tolist() == [2.0, 0.0]
     assert sledai_recs["ABLFL"].tolist() == [None, "Y"]       # the empty row is the baseline: total 0

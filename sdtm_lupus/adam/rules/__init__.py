@@ -1,43 +1,5 @@
-"""Derivation rules of ../shared/docs/derivations.md (R1-R9): one small pure function per rule.
+"""Derivation rules of derivations.md, one small pure function per rule (R1-R9).
 
-Verb grammar (as pharmaverse admiral): `derive_var_*` adds a column, `derive_param_*`
-returns a parameter's rows, `compute_*` works on values. Pure: no I/O, no printing, never
-re-sorting the input (results align to the input index); each first asserts the columns
-it needs (`assert_columns`). Rule parameters come from `Study.rules` (RuleParameters).
-
-Shared table contracts (column names; dates are `datetime.date` or None, never text):
-
-OCCASIONS - one row per occasion (R1), built from SDTM QS by adam/occasions.py:
-  USUBJID str; OCC int (1..n per subject, date order); FOLDER str (scheduled visit name as
-  in the visit folder, e.g. "WEEK 4", "SCREENING", or "UNSCHEDULED" / "EARLY TERMINATION");
-  SCHEDULED bool; AVISIT str|None ("Week 4"); AVISITN float|None (4); ADT date; ADY int;
-  ANL01FL "Y"|None (R1.3); QSSEQ float (traceability: the SITETOT record, else first item);
-  24 SLEDAI descriptor columns named as the export (SEIZURE ... LEUKOPEN): bool;
-  SLEDAI int (R3.1 total); PGA10 Int64 (PGA in exact tenths: 1.5 -> 15) or <NA>;
-  BILAG grades CONST MUCOCUT NEURO MUSCULO CARDRESP GASTRO OPHTHAL RENAL HAEM: "A".."E"|None;
-  flare CRF (NCT04515719): FLCRF "NONE"/"MILD/MODERATE"/"SEVERE"|None; MM_NEWWORSE,
-  SV_NEWWORSE, SV_HOSP: bool|None; FLAREDT date|None.
-SUBJECTS - one row per subject: USUBJID; TRTSDT date|None (first infusion given);
-  TRTEDT; DSDECOD str|None ("COMPLETED", ...); DSSTDT date|None; SCRWEIGHT float|None.
-MEDS - CM records with imputed dates (R3.3 / derivations notation): USUBJID; CMSEQ;
-  CMDECOD str|None; CMCLAS str|None (GLUCOCORTICOID, ANTIMALARIAL, IMMUNOSUPPRESSANT, NSAID,
-  OTHER); CMINDC str|None; CMDOSE float|None; CMDOSFRQ str|None (QD, BID, TID, QOD,
-  EVERY WEEK, ONCE); PREDFACT float|None (prednisone mg-equivalent per mg; None = not a
-  glucocorticoid or not coded); STARTDT date|None (partial start -> first day of its period;
-  fully unknown -> None meaning "before the study"); ENDDT date|None (partial end -> last day
-  of its period; None = ongoing).
-WEIGHTS - USUBJID; DATE date; WEIGHT float (dosing weights and the screening weight).
-EVENTS - AE records: USUBJID; AESEQ; AESTDT date|None; AESHOSP "Y"/"N"/None; AESLE "Y"/"N"/None.
+The shared table contracts (OCCASIONS, SUBJECTS, MEDS, WEIGHTS, EVENTS) and the helpers every
+rule uses are in `sdtm_lupus.adam.rules.tables`. This package file holds no code.
 """
-
-from __future__ import annotations
-
-from collections.abc import Iterable
-
-import pandas as pd
-
-
-def assert_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what}: missing required columns {missing}")

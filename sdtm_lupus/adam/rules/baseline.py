@@ -17,9 +17,9 @@ from datetime import date
 
 import pandas as pd
 
-from sdtm_lupus.adam.rules import assert_columns
 from sdtm_lupus.adam.rules.bilag import BILAG_SYSTEMS, compute_bilag_complete
-from sdtm_lupus.adam.rules.occasions import as_date, nones
+from sdtm_lupus.adam.rules.occasions import nones
+from sdtm_lupus.adam.rules.tables import as_date, assert_columns
 
 # The OCCASIONS columns that carry each instrument's value.
 INSTRUMENT_COLUMNS: Mapping[str, tuple[str, ...]] = {

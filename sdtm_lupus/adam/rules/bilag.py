@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from sdtm_lupus.adam.rules import assert_columns
+from sdtm_lupus.adam.rules.tables import assert_columns
 from sdtm_lupus.distinct import map_distinct
 
 # The nine BILAG-2004 systems in export order.

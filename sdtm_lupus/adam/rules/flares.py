@@ -19,12 +19,14 @@ previous occasion the interval starts on day 1 (LO = day 1 - 1).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
-from sdtm_lupus.adam.rules import assert_columns
-from sdtm_lupus.adam.rules.steroids import is_sle_indication
+from sdtm_lupus.adam.rules.medication_days import compute_active_days, is_active_on, is_sle_indication
+from sdtm_lupus.adam.rules.tables import as_date_or_none, as_float, assert_columns
+from sdtm_lupus.adam.rules.treatment_failure import compute_new_immunosuppressant
 from sdtm_lupus.config.study import RuleParameters
 
 NONE, MILD_MODERATE, SEVERE = "NONE", "MILD/MODERATE", "SEVERE"
@@ -39,27 +41,12 @@ EVENTS_COLUMNS = ("USUBJID", "AESTDT", "AESHOSP", "AESLE")
 MILD_CRITERIA = ("M1a", "M1b", "M1c", "M1d", "M1e")
 SEVERE_CRITERIA = ("S2a", "S2b", "S2c", "S2d", "S2e")
 MILD_DRUG_CLASSES = frozenset({"NSAID", "ANTIMALARIAL"})                    # R5.1d
-FAILURE_DRUGS = frozenset({"CYCLOPHOSPHAMIDE", "RITUXIMAB", "BELIMUMAB"})  # R4.6a: any CM belimumab is non-study
 
 OUTPUT_COLUMNS = ("USUBJID", "OCC", "ADT", "PARAMCD", "PARAM", "AVALC", "ONSETDT", "FLCRIT", "FLCRITNE",
                   "FLCRF", "CRFDISFL", "FLDTOUFL", "PREVOCC", "PREVDT")
 
 
 # ---------------------------------------------------------------- value helpers
-
-def as_date(value) -> date | None:
-    if value is None or value is pd.NaT or (not isinstance(value, (date, str)) and pd.isna(value)):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else None
-
-
-def as_float(value) -> float | None:
-    if value is None or isinstance(value, str) or pd.isna(value):
-        return None
-    return float(value)
-
 
 def _true(value) -> bool:
     """CRF yes/no: only a real True (or 1) counts; None / <NA> is never met."""
@@ -84,14 +71,8 @@ def _inside(day: date | None, lo: date | None, hi: date) -> bool:
 
 
 def _active(record: dict, day: date | None) -> bool:
-    """A CM record is active on `day` as in R3.3: start <= day <= end (no start = before the
-    study, no end = ongoing); a ONCE record on its start day only (never without a start)."""
-    start, end = record["start"], record["end"]
-    if day is None:
-        return False
-    if record["once"]:
-        return start is not None and start == day
-    return (start is None or start <= day) and (end is None or end >= day)
+    """A CM record (_med_records) is active on `day` as in R3.3 (medication_days.py)."""
+    return is_active_on(record["first"], record["last"], day)
 
 
 def _get(df: pd.DataFrame, column: str) -> pd.Series:
@@ -102,14 +83,14 @@ def _get(df: pd.DataFrame, column: str) -> pd.Series:
 
 def _ordered(occasions: pd.DataFrame) -> pd.DataFrame:
     """Occasions with a date, in (USUBJID, ADT, OCC) order; the input is not touched."""
-    work = pd.DataFrame({"USUBJID": occasions["USUBJID"], "ADT": occasions["ADT"].map(as_date),
+    work = pd.DataFrame({"USUBJID": occasions["USUBJID"], "ADT": occasions["ADT"].map(as_date_or_none),
                          "OCC": occasions["OCC"]}, index=occasions.index)
     work = work[work["ADT"].notna()]
     return work.sort_values(["USUBJID", "ADT", "OCC"], kind="stable")
 
 
 def _trtsdt_by_subject(subjects: pd.DataFrame) -> dict:
-    return {u: as_date(d) for u, d in zip(subjects["USUBJID"], subjects["TRTSDT"])}
+    return {u: as_date_or_none(d) for u, d in zip(subjects["USUBJID"], subjects["TRTSDT"])}
 
 
 def _post_baseline_plan(occasions: pd.DataFrame, subjects: pd.DataFrame) -> list[tuple]:
@@ -180,9 +161,9 @@ def compute_intervals(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.Dat
         def before(column, prev_row=prev_row):
             return None if prev_row is None else prev_row[column]
 
-        prev_date = as_date(before("ADT"))
+        prev_date = as_date_or_none(before("ADT"))
         rows.append({
-            "USUBJID": now["USUBJID"], "OCC": now["OCC"], "ADT": as_date(now["ADT"]),
+            "USUBJID": now["USUBJID"], "OCC": now["OCC"], "ADT": as_date_or_none(now["ADT"]),
             "TRTSDT": trtsdt.get(now["USUBJID"]), "LO": lo, "PREVOCC": before("OCC"), "PREVDT": prev_date,
             "REFDT": prev_date if prev_date is not None else lo,
             "SLEDAI": as_float(now["SLEDAI"]), "PREV_SLEDAI": as_float(before("SLEDAI")),
@@ -199,15 +180,18 @@ def compute_intervals(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.Dat
 
 # ---------------------------------------------------------------- record lookups
 
-def _med_records(meds: pd.DataFrame) -> dict[str, list[dict]]:
+def _med_records(meds: pd.DataFrame, new: pd.Series | None = None) -> dict[str, list[dict]]:
+    """Per subject, its MEDS records as dicts; `new`: the R4.6a flag of each record (else False)."""
     out: dict[str, list[dict]] = {}
-    for u, decod, clas, indc, freq, fact, start, end in zip(
-            meds["USUBJID"], meds["CMDECOD"], meds["CMCLAS"], meds["CMINDC"], meds["CMDOSFRQ"], meds["PREDFACT"],
-            meds["STARTDT"], meds["ENDDT"]):
+    first, last = compute_active_days(meds)
+    is_new = np.zeros(len(meds), dtype=bool) if new is None else new.to_numpy(dtype=bool)
+    for u, decod, clas, indc, fact, start, f, la, n in zip(
+            meds["USUBJID"], meds["CMDECOD"], meds["CMCLAS"], meds["CMINDC"], meds["PREDFACT"],
+            meds["STARTDT"], first.tolist(), last.tolist(), is_new.tolist()):
         out.setdefault(u, []).append({
-            "decod": _text(decod), "clas": _text(clas), "sle": is_sle_indication(indc), "once": _text(freq) == "ONCE",
+            "decod": _text(decod), "clas": _text(clas), "sle": is_sle_indication(indc),
             "gc": _text(clas) == "GLUCOCORTICOID" or as_float(fact) is not None,
-            "start": as_date(start), "end": as_date(end)})
+            "start": as_date_or_none(start), "first": f, "last": la, "new": n})
     return out
 
 
@@ -225,7 +209,7 @@ def _occasion_date_when(iv: pd.DataFrame, fired: list[bool]) -> pd.Series:
 
 def _crf_date(row) -> date:
     """R5.4: the CRF FLAREDAT when inside the interval, else the occasion date (§8 case 44)."""
-    flaredt = as_date(row.FLAREDT)
+    flaredt = as_date_or_none(row.FLAREDT)
     return flaredt if _inside(flaredt, row.LO, row.ADT) else row.ADT
 
 
@@ -312,8 +296,8 @@ def criterion_s2b_sle_hospitalisation(iv: pd.DataFrame, events: pd.DataFrame) ->
     assert_columns(events, EVENTS_COLUMNS, "criterion_s2b events")
     starts: dict[str, list[date]] = {}
     for u, start, hosp, sle in zip(events["USUBJID"], events["AESTDT"], events["AESHOSP"], events["AESLE"]):
-        if _yes(hosp) and _yes(sle) and as_date(start) is not None:
-            starts.setdefault(u, []).append(as_date(start))
+        if _yes(hosp) and _yes(sle) and as_date_or_none(start) is not None:
+            starts.setdefault(u, []).append(as_date_or_none(start))
 
     def one(row):
         inside = [d for d in starts.get(row.USUBJID, []) if _inside(d, row.LO, row.ADT)]
@@ -337,17 +321,15 @@ def criterion_s2d_new_immunosuppressant(iv: pd.DataFrame, meds: pd.DataFrame) ->
     """R5.2d: a new IMMUNOSUPPRESSANT as in R4.6a (class IMMUNOSUPPRESSANT, or cyclophosphamide,
     rituximab, non-study belimumab; SLE indication; start after day 1; same drug not active on
     day 1) started in the interval; "new" also requires the same drug not active on the
-    previous occasion's date (as R5.1d), so a continuation record does not fire again."""
-    records = _med_records(meds)
+    previous occasion's date (as R5.1d), so a continuation record does not fire again.
+    R4.6a is treatment_failure.compute_new_immunosuppressant (day 1: each interval's TRTSDT)."""
+    subjects = iv[["USUBJID", "TRTSDT"]].drop_duplicates("USUBJID")
+    records = _med_records(meds, compute_new_immunosuppressant(subjects, meds))
 
     def one(row):
         mine = records.get(row.USUBJID, [])
-        day1 = as_date(row.TRTSDT)
         starts = [r["start"] for r in mine
-                  if (r["clas"] == "IMMUNOSUPPRESSANT" or r["decod"] in FAILURE_DRUGS) and r["sle"]
-                  and r["decod"] is not None and day1 is not None and r["start"] is not None and r["start"] > day1
-                  and _inside(r["start"], row.LO, row.ADT)
-                  and not _same_drug_active(mine, r["decod"], day1)
+                  if r["new"] and _inside(r["start"], row.LO, row.ADT)
                   and not _same_drug_active(mine, r["decod"], row.REFDT)]
         return min(starts) if starts else None
     return _per_interval(iv, one)
@@ -439,8 +421,8 @@ def compute_crf_disagreement(crf: pd.Series, category: pd.Series) -> pd.Series:
 def compute_flaredt_outside(iv: pd.DataFrame) -> pd.Series:
     """§8 case 44: "Y" when the CRF FLAREDAT is present but outside the interval (onset falls
     back to another trigger or the occasion date; a QC finding)."""
-    return _per_interval(iv, lambda row: "Y" if as_date(row.FLAREDT) is not None
-                         and not _inside(as_date(row.FLAREDT), row.LO, row.ADT) else None)
+    return _per_interval(iv, lambda row: "Y" if as_date_or_none(row.FLAREDT) is not None
+                         and not _inside(as_date_or_none(row.FLAREDT), row.LO, row.ADT) else None)
 
 
 def compute_prebaseline_crf_flare(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.Series:

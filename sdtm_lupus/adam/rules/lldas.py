@@ -28,8 +28,8 @@ from typing import Literal
 
 import pandas as pd
 
-from sdtm_lupus.adam.rules import assert_columns
 from sdtm_lupus.adam.rules.sledai import SLEDAI_DESCRIPTORS
+from sdtm_lupus.adam.rules.tables import assert_columns
 
 LLDAS_MAJOR_DESCRIPTORS: tuple[str, ...] = (
     "SEIZURE", "PSYCHOSIS", "ORGBRAIN", "VISUAL", "CRANIAL", "LUPUSHA", "CVA", "VASCULIT",

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from sdtm_lupus.adam.rules import assert_columns
 from sdtm_lupus.adam.rules.bilag import BILAG_SYSTEMS, normalise_grade
 from sdtm_lupus.adam.rules.sledai import SLEDAI_DESCRIPTORS, compute_sledai_total
+from sdtm_lupus.adam.rules.tables import as_date, assert_columns
 
 KEY: tuple[str, ...] = ("USUBJID", "FOLDER", "ADT")
 ROW: tuple[str, ...] = (*KEY, "ORDER")
@@ -39,24 +39,6 @@ _WEEK = re.compile(r"^WEEK (\d+)$")
 def nones(index: pd.Index, name: str | None = None) -> pd.Series:
     """An object Series of None (pandas would otherwise fill NaN)."""
     return pd.Series([None] * len(index), index=index, dtype=object, name=name)
-
-
-def as_date(value: object) -> date | None:
-    """datetime.date, or None for None/NaT/NaN; a Timestamp/datetime is reduced to its date."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.date()
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    raise TypeError(f"not a date: {value!r}")
 
 
 def _dates(values: pd.Series) -> pd.Series:

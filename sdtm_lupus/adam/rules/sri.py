@@ -18,7 +18,7 @@ SUBJECTS:
   BASE_SLEDAI num|NaN      - R2.1 baseline SLEDAI total;
   BASE_PGA10 Int64|<NA>    - R2.1 baseline PGA, integer tenths;
   BASE_BILAG_OK bool       - a complete (nine systems graded) baseline BILAG exists (R2.1);
-  TFDT date|None           - treatment-failure date (R4.6, steroids.compute_treatment_failure_date);
+  TFDT date|None           - treatment-failure date (R4.6, treatment_failure.compute_treatment_failure_date);
   DSDECOD str|None         - disposition ("COMPLETED", ...; None = no disposition yet);
   DSSTDT date|None         - disposition date.
 
@@ -45,8 +45,9 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from sdtm_lupus.adam.rules import assert_columns
-from sdtm_lupus.adam.rules.steroids import COMPLETED, day_numbers
+from sdtm_lupus.adam.rules.medication_days import day_numbers
+from sdtm_lupus.adam.rules.tables import assert_columns
+from sdtm_lupus.adam.rules.treatment_failure import COMPLETED
 from sdtm_lupus.config.study import RuleParameters
 
 SRI_ROW_COLUMNS = ("USUBJID", "AVISIT", "AVISITN", "TARGETDT", "ADT", "SLEDAI", "PGA10", "BILNEWA", "BILNEWB",

@@ -2,7 +2,7 @@
 
 The daily prednisone-equivalent dose (R3.3) is injected as `dose_on(queries) -> Series`, queries
 a frame [USUBJID, DATE], the result aligned to its index (the signature of
-steroids.compute_pred_dose with the meds bound), so this module does not depend on it.
+steroid_dose.compute_pred_dose with the meds bound), so this module does not depend on it.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import pandas as pd
 
-from sdtm_lupus.adam.rules import assert_columns
-from sdtm_lupus.adam.rules.flares import SEVERE, as_date, as_float
+from sdtm_lupus.adam.rules.flares import SEVERE
+from sdtm_lupus.adam.rules.tables import as_date_or_none, as_float, assert_columns
 from sdtm_lupus.adam.rules.tte import KINDS, compute_first_flare, dated_occasions_by_subject, horizon_date
 from sdtm_lupus.config.study import RuleParameters
 
@@ -64,7 +64,7 @@ def compute_pfree_last_occasion(occasions: pd.DataFrame, subjects: pd.DataFrame,
     by_subject = dated_occasions_by_subject(occasions)
     rows = []
     for u, trtsdt in zip(subjects["USUBJID"], subjects["TRTSDT"]):
-        end = horizon_date(as_date(trtsdt), params)
+        end = horizon_date(as_date_or_none(trtsdt), params)
         inside = [x for x in by_subject.get(u, []) if end is not None and x[0] <= end]
         last = max(inside, key=lambda x: (x[0], x[1])) if inside else (None, None)
         rows.append({"ADT": last[0], "OCC": last[1]})
@@ -89,7 +89,7 @@ def derive_param_pfree52(occasions: pd.DataFrame, flares: pd.DataFrame, subjects
     spans: dict = {}
     reasons: dict = {}
     for label, trtsdt in zip(subjects.index, subjects["TRTSDT"]):
-        day1 = as_date(trtsdt)
+        day1 = as_date_or_none(trtsdt)
         if day1 is None:
             reasons[label] = NO_START
             continue
@@ -142,6 +142,6 @@ def _span_doses(subjects: pd.DataFrame, spans: dict, dose_on: DoseOn) -> dict:
 def _severe_onsets(flares: pd.DataFrame) -> dict:
     out: dict = {}
     for u, cat, onset in zip(flares["USUBJID"], flares["AVALC"], flares["ONSETDT"]):
-        if cat == SEVERE and as_date(onset) is not None:
-            out.setdefault(u, []).append(as_date(onset))
+        if cat == SEVERE and as_date_or_none(onset) is not None:
+            out.setdefault(u, []).append(as_date_or_none(onset))
     return out

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from sdtm_lupus.adam.rules import assert_columns
-from sdtm_lupus.adam.rules.flares import MILD_MODERATE, SEVERE, as_date
+from sdtm_lupus.adam.rules.flares import MILD_MODERATE, SEVERE
+from sdtm_lupus.adam.rules.tables import as_date_or_none, assert_columns
 from sdtm_lupus.config.study import RuleParameters
 
 # kind -> (flare categories that count, PARAM)
@@ -46,14 +46,14 @@ def compute_first_flare(flares: pd.DataFrame, subjects: pd.DataFrame, params: Ru
     best: dict[str, tuple] = {}
     for u, occ, adt, cat, onset in zip(flares["USUBJID"], flares["OCC"], flares["ADT"], flares["AVALC"],
                                        flares["ONSETDT"]):
-        onset = as_date(onset)
+        onset = as_date_or_none(onset)
         if cat in categories and onset is not None:
-            key = (onset, as_date(adt) or onset, occ)
+            key = (onset, as_date_or_none(adt) or onset, occ)
             if u not in best or key < best[u][0]:
                 best[u] = (key, cat)
     rows = []
     for u, trtsdt in zip(subjects["USUBJID"], subjects["TRTSDT"]):
-        end = horizon_date(as_date(trtsdt), params)
+        end = horizon_date(as_date_or_none(trtsdt), params)
         hit = best.get(u)
         if hit is not None and end is not None and hit[0][0] <= end:
             rows.append({"ONSETDT": hit[0][0], "OCC": hit[0][2], "AVALC": hit[1]})
@@ -66,7 +66,7 @@ def dated_occasions_by_subject(occasions: pd.DataFrame) -> dict[str, list[tuple[
     """USUBJID -> (ADT, OCC) of its dated occasions, in input order."""
     by_subject: dict[str, list[tuple[date, object]]] = {}
     for u, occ, adt in zip(occasions["USUBJID"], occasions["OCC"], occasions["ADT"]):
-        if (day := as_date(adt)) is not None:
+        if (day := as_date_or_none(adt)) is not None:
             by_subject.setdefault(u, []).append((day, occ))
     return by_subject
 
@@ -78,7 +78,7 @@ def compute_censoring(occasions: pd.DataFrame, subjects: pd.DataFrame, params: R
     by_subject = dated_occasions_by_subject(occasions)
     rows = []
     for u, trtsdt in zip(subjects["USUBJID"], subjects["TRTSDT"]):
-        day1 = as_date(trtsdt)
+        day1 = as_date_or_none(trtsdt)
         end = horizon_date(day1, params)
         inside = [x for x in by_subject.get(u, []) if day1 is not None and day1 < x[0] <= end]
         last = max(inside, key=lambda x: (x[0], x[1])) if inside else None
@@ -107,7 +107,7 @@ def derive_param_tte(flares: pd.DataFrame, occasions: pd.DataFrame, subjects: pd
     censor = compute_censoring(occasions, subjects, params)
     rows = []
     for label, u, trtsdt in zip(subjects.index, subjects["USUBJID"], subjects["TRTSDT"]):
-        start = as_date(trtsdt)
+        start = as_date_or_none(trtsdt)
         row = {"USUBJID": u, "PARAMCD": kind, "PARAM": param, "STARTDT": start, "FLCAT": None}
         if start is None:
             row.update(ADT=None, AVAL=None, CNSR=None, EVNTDESC=NO_START, CNSDTDSC=None, OCC=None)

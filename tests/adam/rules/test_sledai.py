@@ -7,15 +7,13 @@ import pandas as pd
 import pytest
 
 from sdtm_lupus.adam.rules.sledai import (
-    DESCRIPTOR_WEIGHTS,
-    INSTRUMENTS_FILE,
-    R31_WEIGHTS,
     SLEDAI_DESCRIPTORS,
     compute_sitetot_disagrees,
     compute_sledai_total,
-    load_descriptor_weights,
+    descriptor_weights,
 )
 from sdtm_lupus.config.loading import ConfigError
+from sdtm_lupus.specs import sledai_weights
 
 DERIVATIONS = Path("/work/shared/docs/derivations.md")
 
@@ -23,6 +21,14 @@ DERIVATIONS = Path("/work/shared/docs/derivations.md")
 R31_TEXT = ("Weights: 8 for SEIZURE, PSYCHOSIS, ORGBRAIN, VISUAL, CRANIAL, LUPUSHA, CVA, VASCULIT; 4 for ARTHRIT, "
             "MYOSITIS, UCASTS, HEMATUR, PROTEIN, PYURIA; 2 for RASH, ALOPECIA, MUCOSAL, PLEURISY, PERICARD, LOWCOMP, "
             "DNABIND; 1 for FEVER, THROMBO, LEUKOPEN (range 0-105).")
+
+# The same table, pinned literally (R3.1): the weights of specs/instruments.yaml must be these.
+R31_WEIGHTS = {
+    **dict.fromkeys(("SEIZURE", "PSYCHOSIS", "ORGBRAIN", "VISUAL", "CRANIAL", "LUPUSHA", "CVA", "VASCULIT"), 8),
+    **dict.fromkeys(("ARTHRIT", "MYOSITIS", "UCASTS", "HEMATUR", "PROTEIN", "PYURIA"), 4),
+    **dict.fromkeys(("RASH", "ALOPECIA", "MUCOSAL", "PLEURISY", "PERICARD", "LOWCOMP", "DNABIND"), 2),
+    **dict.fromkeys(("FEVER", "THROMBO", "LEUKOPEN"), 1),
+}
 
 
 def _weights_from_text(text: str) -> dict[str, int]:
@@ -47,10 +53,10 @@ def test_table_agrees_with_derivations_md():
     assert _weights_from_text(r31) == dict(R31_WEIGHTS)
 
 
-def test_weights_in_use_are_r31_and_the_spec_agrees():
-    assert dict(DESCRIPTOR_WEIGHTS) == dict(R31_WEIGHTS)
-    if INSTRUMENTS_FILE.exists():
-        assert dict(load_descriptor_weights(INSTRUMENTS_FILE)) == dict(R31_WEIGHTS)
+def test_weights_in_use_are_the_spec_and_r31():
+    assert dict(sledai_weights()) == R31_WEIGHTS
+    assert list(sledai_weights()) == list(SLEDAI_DESCRIPTORS)        # export order (the simulator writes it)
+    assert dict(descriptor_weights()) == R31_WEIGHTS
 
 
 def _spec(tmp_path, weights):
@@ -61,18 +67,26 @@ def _spec(tmp_path, weights):
     return path
 
 
-def test_spec_file_read_missing_file_falls_back(tmp_path):
-    assert dict(load_descriptor_weights(_spec(tmp_path, R31_WEIGHTS))) == dict(R31_WEIGHTS)
-    assert load_descriptor_weights(tmp_path / "absent.yaml") is R31_WEIGHTS
-    other = tmp_path / "other.yaml"
-    other.write_text("instruments:\n  - {name: PGA, form: pga, items: []}\n", encoding="utf-8")
-    assert load_descriptor_weights(other) is R31_WEIGHTS
+def test_spec_file_read_through_specs(tmp_path):
+    _spec(tmp_path, R31_WEIGHTS)
+    assert dict(sledai_weights(tmp_path)) == R31_WEIGHTS
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "instruments.yaml").write_text("instruments:\n  - {name: PGA, form: pga, items: []}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="no instrument of form sledai"):
+        sledai_weights(other)
 
 
-@pytest.mark.parametrize("change", [{"FEVER": 2}, {"NEWITEM": 1}])
-def test_spec_disagreeing_with_r31_is_an_error(tmp_path, change):
+@pytest.mark.parametrize("change", [{"NEWITEM": 1}, {"FEVER": None}])
+def test_weights_not_naming_the_24_descriptors_are_an_error(change):
+    weights = {k: v for k, v in {**R31_WEIGHTS, **change}.items() if v is not None}
     with pytest.raises(ConfigError, match="R3.1"):
-        load_descriptor_weights(_spec(tmp_path, {**R31_WEIGHTS, **change}))
+        descriptor_weights(weights)
+
+
+def test_total_with_given_weights():
+    frame = _items([("FEVER", "SEIZURE")])
+    assert compute_sledai_total(frame, {**R31_WEIGHTS, "FEVER": 3}).tolist() == [11]
 
 
 def _items(rows, index=None):

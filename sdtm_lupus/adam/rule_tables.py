@@ -1,17 +1,16 @@
-"""SDTM datasets -> the rule input tables of adam/rules/__init__.py (SUBJECTS, MEDS, WEIGHTS, EVENTS).
+"""SDTM datasets -> the rule input tables of adam/rules/tables.py (SUBJECTS, MEDS, WEIGHTS, EVENTS).
 
-ADaM is derived from SDTM only. Reference data used here: the drug dictionary of the
-mapping (prednisone-equivalent factor by CMDECOD).
+ADaM is derived from SDTM only. Reference data used here: the prednisone equivalents of
+specs/clinical-constants.yaml (R3.3, by CMDECOD), passed in by the caller.
 """
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from datetime import date
 
 import pandas as pd
-
-from sdtm_lupus.config.mapping import Mapping
 
 
 def to_date(iso) -> date | None:
@@ -79,13 +78,14 @@ def build_weights(sdtm: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out[out["DATE"].notna() | out["SCREENING"]].reset_index(drop=True)
 
 
-def build_meds(sdtm: dict[str, pd.DataFrame], mapping: Mapping) -> pd.DataFrame:
+def build_meds(sdtm: dict[str, pd.DataFrame], prednisone_equivalents: Mapping[str, float]) -> pd.DataFrame:
+    """MEDS: the CM records with PREDFACT (R3.3 factor of their CMDECOD) and imputed dates."""
     cm = sdtm.get("CM")
     columns = ["USUBJID", "CMSEQ", "CMDECOD", "CMCLAS", "CMINDC", "CMDOSE", "CMDOSFRQ", "PREDFACT", "STARTDT",
                "ENDDT"]
     if cm is None or not len(cm):
         return pd.DataFrame(columns=columns)
-    factors = {d.decod: d.prednisone_factor for d in mapping.drugs.values() if d.prednisone_factor is not None}
+    factors = dict(prednisone_equivalents)
     meds = cm[["USUBJID", "CMSEQ", "CMDECOD", "CMCLAS", "CMINDC", "CMDOSE", "CMDOSFRQ"]].copy()
     meds["PREDFACT"] = meds["CMDECOD"].map(factors)
     meds["STARTDT"] = [impute_start(v) for v in cm["CMSTDTC"]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sdtm_lupus.adam.inputs import to_date
+from sdtm_lupus.adam.rule_tables import to_date
 from sdtm_lupus.adam.rules.occasions import (
     derive_occasions,
     derive_var_ady,

@@ -1,0 +1,136 @@
+"""Derive stage: SDTM datasets -> ADaM (ADSL, ADEFF, ADTTE), never from the raw forms.
+
+`derive_adam` reads the SDTM datasets, the study (its rule parameters) and the specs only:
+clinical constants come from specs/, never from a site mapping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sdtm_lupus.adam.adeff import enrich_occasions, param_by_occasion, param_flares, param_sri, sri_rows
+from sdtm_lupus.adam.adsl import build_adsl
+from sdtm_lupus.adam.occasion_table import build_occasions
+from sdtm_lupus.adam.rule_tables import build_events, build_meds, build_subjects, build_weights
+from sdtm_lupus.adam.rules.treatment_failure import compute_treatment_failure_date
+from sdtm_lupus.adam.rules.tte import KINDS, derive_param_tte
+from sdtm_lupus.config.study import Study
+from sdtm_lupus.findings import Finding
+from sdtm_lupus.frames import sorted_rows
+from sdtm_lupus.memory import release_free_memory
+from sdtm_lupus.specs import Specs, conform_to_spec
+
+SUBJECT_COLUMNS = ("STUDYID", "TRT01P", "TRT01A", "FASFL")
+
+
+@dataclass
+class AdamResult:
+    datasets: dict[str, pd.DataFrame]
+    findings: list[Finding] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+
+
+def derive_adam(sdtm: dict[str, pd.DataFrame], study: Study, specs: Specs) -> AdamResult:
+    params = study.rules
+    findings: list[Finding] = []
+    subjects = build_subjects(sdtm)
+    meds, weights, events = build_meds(sdtm, specs.clinical.prednisone_equivalents), build_weights(sdtm), build_events(sdtm)
+    occ, _ = build_occasions(sdtm["QS"], subjects, study)
+    release_free_memory()       # the QS copies read into occasions (large; see sdtm_lupus.memory)
+    occ = enrich_occasions(occ, subjects, meds, weights)
+    adsl = build_adsl(sdtm, subjects, occ, meds, weights)
+    subjects = subjects.merge(adsl[["USUBJID", "FASFL"]], on="USUBJID", how="inner")
+    tfdt = pd.Series(compute_treatment_failure_date(subjects, meds, params).to_numpy(), index=subjects["USUBJID"])
+
+    parts = param_by_occasion(occ[occ["USUBJID"].isin(adsl["USUBJID"])])
+    parts += param_sri(sri_rows(occ, subjects, study, tfdt), params)
+    flares, flare_parts = param_flares(occ, subjects, meds, events, params)
+    parts += flare_parts
+    findings += _flare_findings(flares, study)
+    adeff = _with_subject(_stack(parts, specs.dataset("ADEFF").names), adsl)
+    del parts       # the parameter blocks, now copied into ADEFF (the largest ADaM dataset)
+    release_free_memory()
+    adeff["ASEQ"] = np.nan
+
+    fas = subjects[subjects["FASFL"].eq("Y")]
+    tte = [derive_param_tte(flares, occ, fas, params, kind) for kind in KINDS]
+    adtte = _with_subject(_stack(tte, specs.dataset("ADTTE").names), adsl)
+    event = adtte["CNSR"].eq(0).to_numpy(dtype=bool)
+    adtte["SRCDOM"] = np.where(event, "ADEFF", None)
+    adtte["SRCVAR"] = np.where(event, "ADT", None)
+
+    datasets = {
+        "ADSL": finish(adsl, specs, "ADSL", ["USUBJID"]),
+        "ADEFF": finish(adeff, specs, "ADEFF", ["USUBJID", "PARAMCD", "AVISITN", "ADT"], seq="ASEQ"),
+        "ADTTE": finish(adtte, specs, "ADTTE", ["USUBJID", "PARAMCD"]),
+    }
+    return AdamResult(datasets, findings, endpoint_summary(datasets, study))
+
+
+def _stack(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """Concatenate parameter blocks; no blocks gives an empty frame with the spec columns."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=[c for c in columns if c not in SUBJECT_COLUMNS])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _with_subject(frame: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
+    return frame.merge(adsl[["USUBJID", *SUBJECT_COLUMNS]], on="USUBJID", how="left")
+
+
+def finish(df: pd.DataFrame, specs: Specs, name: str, order: list[str], seq: str | None = None) -> pd.DataFrame:
+    """The dataset sorted, numbered and conformed to its spec. `df` is consumed (emptied column by
+    column as the sorted copy is built): ADEFF holds millions of rows."""
+    spec = specs.dataset(name)
+    out = sorted_rows(df, order, na_position="first", consume=True)
+    if seq:
+        out[seq] = out.groupby("USUBJID").cumcount() + 1
+    return conform_to_spec(out, spec)
+
+
+def _flare_findings(flares: pd.DataFrame, study: Study) -> list[Finding]:
+    """R5.5: the investigator's call disagreeing with the derived category is a QC finding."""
+    out = []
+    for r in flares[flares["CRFDISFL"].eq("Y")].itertuples(index=False):
+        out.append(Finding(rule="QC-FLARE-CALL", severity="warning", dataset="ADEFF", variable="AVALC",
+                           usubjid=r.USUBJID, value=str(r.FLCRF),
+                           message=f"investigator flare call {r.FLCRF} on {r.ADT} disagrees with the derived "
+                                   f"modified-SFI category {r.AVALC}; the analysis uses the derived category"))
+    return out
+
+
+def endpoint_summary(datasets: dict[str, pd.DataFrame], study: Study) -> dict:
+    """Counts only: SRI-4 at week 48, flares by day 365, median time to first flare, by arm."""
+    adsl, adeff, adtte = datasets["ADSL"], datasets["ADEFF"], datasets["ADTTE"]
+    out: dict = {"by_arm": {}}
+    for arm, subjects in adsl[adsl["FASFL"].eq("Y")].groupby("TRT01P"):
+        ids = set(subjects["USUBJID"])
+        eff = adeff.loc[adeff["USUBJID"].isin(ids), ["PARAMCD", "AVISIT", "AVALC"]]     # the columns counted
+        sri = eff[eff["PARAMCD"].eq("SRI4") & eff["AVISIT"].eq("Week 48")]
+        row = {"fas": len(ids), "sri4_week48": {"responders": int(sri["AVALC"].eq("Y").sum()), "n": len(sri)}}
+        for code in ("FLANY52", "FLSEV52"):
+            flags = eff[eff["PARAMCD"].eq(code)]
+            row[code] = {"yes": int(flags["AVALC"].eq("Y").sum()), "n": len(flags)}
+        tte = adtte[adtte["USUBJID"].isin(ids) & adtte["PARAMCD"].eq("TTFLANY")]
+        row["TTFLANY"] = {"events": int(tte["CNSR"].eq(0).sum()), "n": len(tte),
+                          "median_days": km_median(tte["AVAL"], tte["CNSR"])}
+        out["by_arm"][arm] = row
+    return out
+
+
+def km_median(aval: pd.Series, cnsr: pd.Series) -> float | None:
+    """Kaplan-Meier median (the first time survival falls to 0.5 or below); None if not reached."""
+    data = pd.DataFrame({"t": aval, "c": cnsr}).dropna().sort_values("t")
+    at_risk, surv = len(data), 1.0
+    for t, group in data.groupby("t"):
+        events = int((group["c"] == 0).sum())
+        if at_risk:
+            surv *= 1 - events / at_risk
+        if surv <= 0.5:
+            return float(t)
+        at_risk -= len(group)
+    return None
