@@ -15,13 +15,11 @@ from sdtm_lupus.config.loading import ConfigError
 from sdtm_lupus.config.mapping import Mapping, load_mapping
 from sdtm_lupus.config.study import Study, load_study
 from sdtm_lupus.findings import Finding, InputError, errors, errors_first
-from sdtm_lupus.specs import Codelist, Specs, load_specs
+from sdtm_lupus.specs import ADAM_STANDARD, SDTM_STANDARD, Codelist, Specs, load_specs
 from sdtm_lupus.write.output_folder import check_output_target, rejected_dir, remove_stale_rejected, write_output_folder
 
 Progress = Callable[[str], None]
 EXIT_OK, EXIT_VALIDATION, EXIT_INPUT = 0, 1, 2
-SDTM_STANDARD = "SDTMIG 3.4"
-ADAM_STANDARD = "ADaMIG 1.3"
 
 
 @dataclass
@@ -178,11 +176,12 @@ def _write_submission_metadata(tmp: Path, folder: str, datasets: dict[str, pd.Da
                                mapping: Mapping, report: dict, formats: tuple[str, ...],
                                text_datasets: dict[str, pd.DataFrame] | None) -> None:
     """define.xml/define.html (and Dataset-JSON) of one folder, self-checked; files and findings go to the report."""
+    from sdtm_lupus.describe.define_meta import build_define_meta
     from sdtm_lupus.validate.define_check import check_output_folder
-    from sdtm_lupus.write.submission import write_submission_metadata
+    from sdtm_lupus.write.submission import write_submission_files
 
-    files = write_submission_metadata(tmp / folder, folder, datasets, specs, study, mapping, formats=formats,
-                                      text_datasets=text_datasets)
+    meta = build_define_meta(folder, datasets, specs, study, mapping, text_datasets=text_datasets)
+    files = write_submission_files(tmp / folder, meta, datasets, formats=formats, text_datasets=text_datasets)
     for name, file in files.pop("json", {}).items():
         report["datasets"][name]["json"] = f"{folder}/{file}"
     report.setdefault("submission_metadata", {"formats": list(formats)})[folder] = \

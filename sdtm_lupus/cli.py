@@ -64,6 +64,8 @@ def _no_traceback(log_json: Path | None):
     except KeyboardInterrupt:
         click.echo("Error: interrupted; nothing was written", err=True)
         sys.exit(130)
+    except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise                                   # usage errors: click prints them (exit 2)
     except MemoryError:
         click.echo("Error: out of memory; nothing was written", err=True)
         sys.exit(3)

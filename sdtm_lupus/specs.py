@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
+# The implementation guides the specs/sdtm and specs/adam metadata follow.
+SDTM_STANDARD = "SDTMIG 3.4"
+ADAM_STANDARD = "ADaMIG 1.3"
 
 
 class _Strict(BaseModel):

@@ -1,7 +1,7 @@
 """CDISC Dataset-JSON 1.1: one file per dataset, beside the XPT files, with the metadata of define.xml.
 
 * itemGroupOID / itemOID, labels, data types and lengths are those of the run's define.xml
-  (define_meta.DefineMeta), so the JSON and the define agree by construction.
+  (define_model.DefineMeta), so the JSON and the define agree by construction.
 * Text is UTF-8 as collected: the JSON is written from the datasets before the XPT non-ASCII
   escaping (Chinese verbatim terms stay Chinese).
 * Numeric SAS dates (DATE9.) are ISO 8601 dates with dataType "date", targetDataType "integer"
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sdtm_lupus import __version__
-from sdtm_lupus.write.define_meta import DatasetMeta, DefineMeta, ItemMeta
+from sdtm_lupus.write.define_model import DatasetMeta, DefineMeta, ItemMeta
 
 DATASET_JSON_VERSION = "1.1.0"
 SCHEMA = Path(__file__).resolve().parent / "assets" / "dataset.schema.json"

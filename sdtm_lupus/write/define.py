@@ -1,6 +1,6 @@
 """Define-XML 2.1 for the SDTM and the ADaM output of a run, with the CDISC stylesheet and its HTML rendition.
 
-write_define(folder, meta) writes folder/define.xml (from a DefineMeta, see define_meta.py),
+write_define(folder, meta) writes folder/define.xml (from a DefineMeta, see define_model.py),
 folder/define2-1.xsl (the CDISC stylesheet, MIT licence, Lex Jansen) and folder/define.html
 (define.xml rendered with that stylesheet by lxml). Deterministic: the same metadata gives the
 same bytes; the ODM CreationDateTime is the study's `define_created` or a fixed constant.
@@ -13,7 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from sdtm_lupus import __version__
-from sdtm_lupus.write.define_meta import CodeListMeta, DatasetMeta, DefineMeta, ItemMeta, TextDef
+from sdtm_lupus.write.define_model import CodeListMeta, DatasetMeta, DefineMeta, ItemMeta, TextDef
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 DEF_NS = "http://www.cdisc.org/ns/def/v2.1"

@@ -1,7 +1,7 @@
 """Submission metadata beside the XPT files of one folder (OUT/sdtm or OUT/adam).
 
 define.xml + define2-1.xsl + define.html always; <dataset>.json (Dataset-JSON 1.1) when the run
-asks for the "json" format. Both are generated from the same DefineMeta.
+asks for the "json" format. Both are generated from the same DefineMeta (sdtm_lupus.describe builds it).
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sdtm_lupus.config.mapping import Mapping
-from sdtm_lupus.config.study import Study
-from sdtm_lupus.specs import Specs
+from sdtm_lupus.write.define_model import DefineMeta
 
 FORMATS = ("xpt", "json")
 
@@ -28,17 +26,13 @@ def parse_formats(text: str | tuple[str, ...] | list[str] | None) -> tuple[str, 
     return tuple(f for f in FORMATS if f in parts or f == "xpt")
 
 
-def write_submission_metadata(folder: Path, standard: str, datasets: dict[str, pd.DataFrame], specs: Specs,
-                              study: Study, mapping: Mapping, *, formats: tuple[str, ...] = ("xpt",),
-                              text_datasets: dict[str, pd.DataFrame] | None = None) -> dict[str, object]:
+def write_submission_files(folder: Path, meta: DefineMeta, datasets: dict[str, pd.DataFrame], *,
+                           formats: tuple[str, ...] = ("xpt",),
+                           text_datasets: dict[str, pd.DataFrame] | None = None) -> dict[str, object]:
     """Write the define (and Dataset-JSON) of the datasets written to `folder`; returns the files written."""
     from sdtm_lupus.write.dataset_json import write_dataset_json
     from sdtm_lupus.write.define import write_define
-    from sdtm_lupus.write.define_meta import build_define_meta
 
-    created = getattr(study, "define_created", None)
-    meta = build_define_meta(standard, datasets, specs, study, mapping, text_datasets=text_datasets,
-                             created=created.isoformat(timespec="seconds") if created is not None else None)
     files: dict[str, object] = dict(write_define(folder, meta))
     if "json" in formats:
         text = {name: (text_datasets or {}).get(name, frame) for name, frame in datasets.items()}

@@ -16,8 +16,8 @@ from lxml import html as lxml_html
 
 from sdtm_lupus import api
 from sdtm_lupus.config.study import load_study
+from sdtm_lupus.describe.define_meta import DEFAULT_CREATED, render_text
 from sdtm_lupus.validate.define_check import check_define, check_output_folder, define_schema
-from sdtm_lupus.write.define_meta import DEFAULT_CREATED, render_text
 from sdtm_lupus.write.xpt import read_xpt
 from tests.paths import ROOT, STUDIES
 from tests.write.submission_runs import RUN_NAMES
@@ -235,8 +235,9 @@ def test_define_is_deterministic_and_independent_of_the_json_format(submission_r
 
 
 def test_define_created_from_the_study_configuration(tmp_path, submission_runs):
+    from sdtm_lupus.describe.define_meta import build_define_meta
     from sdtm_lupus.specs import conform_to_spec
-    from sdtm_lupus.write.submission import write_submission_metadata
+    from sdtm_lupus.write.submission import write_submission_files
 
     data = yaml.safe_load((STUDIES / "NCT04893161.yaml").read_text(encoding="utf-8"))
     data["define_created"] = "2025-06-30T12:00:00"
@@ -247,7 +248,8 @@ def test_define_created_from_the_study_configuration(tmp_path, submission_runs):
     df, _ = read_xpt(submission_runs["NCT04893161"].out / "sdtm" / "ts.xpt")
     specs = api.study_specs(study)
     frame = conform_to_spec(df.replace({"": None}), specs.dataset("TS"))
-    write_submission_metadata(tmp_path / "sdtm", "sdtm", {"TS": frame}, specs, study, mapping, formats=("xpt", "json"))
+    meta = build_define_meta("sdtm", {"TS": frame}, specs, study, mapping)
+    write_submission_files(tmp_path / "sdtm", meta, {"TS": frame}, formats=("xpt", "json"))
     assert etree.parse(str(tmp_path / "sdtm" / "define.xml")).getroot().get("CreationDateTime") == \
         "2025-06-30T12:00:00"
     doc = json.loads((tmp_path / "sdtm" / "ts.json").read_text(encoding="utf-8"))

@@ -26,7 +26,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sdtm_lupus.config.loading import ConfigError, load_model
 from sdtm_lupus.config.mapping import Mapping
 from sdtm_lupus.config.study import Study
-from sdtm_lupus.specs import DATE_FORMATS, SPECS_DIR, DatasetSpec, Specs, VariableSpec, load_raw_layout
+from sdtm_lupus.specs import ADAM_STANDARD, DATE_FORMATS, SDTM_STANDARD, SPECS_DIR, DatasetSpec, Specs, VariableSpec, load_raw_layout
+from sdtm_lupus.write.define_model import (
+    CodeListMeta,
+    DatasetMeta,
+    DefineMeta,
+    ItemMeta,
+    Origin,
+    Standard,
+    Term,
+    TextDef,
+    ValueList,
+    WhereClause,
+)
 
 DEFINE_SPECS = SPECS_DIR / "define"
 OriginType = Literal["Collected", "Assigned", "Derived", "Protocol", "Predecessor", "Not Available", "Other"]
@@ -117,145 +129,6 @@ def load_define_spec(standard: str, root: Path = DEFINE_SPECS) -> tuple[DefineSp
     for name in set(own.methods) & set(common.methods) | set(own.comments) & set(common.comments):
         raise ConfigError(f"{root}: {name} is defined in both {standard}.yaml and common.yaml")
     return own, common
-
-
-# ---------------------------------------------------------------- the resolved metadata
-
-@dataclass(frozen=True)
-class Origin:
-    type: str
-    source: str | None = None
-    text: str | None = None          # description (form and column, predecessor, note)
-
-
-@dataclass
-class ItemMeta:
-    oid: str
-    name: str
-    label: str
-    data_type: str                   # Define-XML DataType
-    length: int | None               # text / integer / float (Num: 8, the XPT storage length)
-    significant_digits: int | None = None
-    display_format: str | None = None
-    codelist: str | None = None      # CodeList OID
-    origin: Origin | None = None
-    method: str | None = None        # MethodDef OID
-    comment: str | None = None       # CommentDef OID
-    value_list: str | None = None    # ValueListDef OID
-    # ItemRef
-    order: int = 0
-    key_sequence: int | None = None
-    mandatory: bool = False
-    role: str | None = None
-    xpt_type: str = "Char"           # Char / Num as written to XPT
-
-    @property
-    def json_type(self) -> tuple[str, str | None]:
-        """(Dataset-JSON dataType, targetDataType)."""
-        if self.display_format and self.xpt_type == "Num":
-            return "date", "integer"
-        return {"text": "string", "integer": "integer", "float": "float", "date": "date",
-                "datetime": "datetime"}.get(self.data_type, "string"), None
-
-
-@dataclass(frozen=True)
-class WhereClause:
-    oid: str
-    item_oid: str                    # the ItemOID of the variable tested (e.g. IT.QS.QSTESTCD)
-    value: str
-
-
-@dataclass
-class ValueList:
-    oid: str
-    items: list[tuple[ItemMeta, WhereClause]]
-
-
-@dataclass
-class DatasetMeta:
-    name: str
-    oid: str
-    label: str
-    class_: str
-    structure: str
-    purpose: str
-    repeating: bool
-    reference: bool
-    file: str                        # XPT file name, e.g. dm.xpt
-    domain: str | None
-    domain_description: str | None
-    records: int
-    items: list[ItemMeta]
-    value_lists: list[ValueList] = field(default_factory=list)
-    comment: str | None = None
-
-    @property
-    def leaf(self) -> str:
-        return f"LF.{self.name}"
-
-    def item(self, name: str) -> ItemMeta:
-        return next(i for i in self.items if i.name == name)
-
-
-@dataclass(frozen=True)
-class Term:
-    value: str
-    code: str | None
-    decode: str | None
-    extended: bool = False
-
-
-@dataclass
-class CodeListMeta:
-    oid: str
-    name: str
-    code: str | None                 # NCI code of the codelist (None: sponsor-defined)
-    terms: list[Term]
-    data_type: str = "text"
-
-    @property
-    def decoded(self) -> bool:
-        return bool(self.terms) and all(t.decode is not None for t in self.terms)
-
-
-@dataclass(frozen=True)
-class Standard:
-    oid: str
-    name: str
-    type: str
-    version: str
-    publishing_set: str | None = None
-
-
-@dataclass(frozen=True)
-class TextDef:
-    oid: str
-    name: str
-    type: str
-    text: str
-
-
-@dataclass
-class DefineMeta:
-    standard: str                    # "sdtm" or "adam"
-    study_oid: str
-    study_name: str
-    study_description: str
-    mdv_oid: str
-    mdv_name: str
-    file_oid: str
-    created: str
-    standards: list[Standard]
-    ig_standard: str                 # StandardOID of the implementation guide
-    ct_standard: str
-    datasets: list[DatasetMeta]
-    codelists: list[CodeListMeta]
-    methods: list[TextDef]
-    comments: list[TextDef]
-    mdv_comment: str | None = None
-
-    def dataset(self, name: str) -> DatasetMeta:
-        return next(d for d in self.datasets if d.name == name)
 
 
 # ---------------------------------------------------------------- data types and lengths
@@ -670,8 +543,10 @@ def build_define_meta(standard: Literal["sdtm", "adam"], datasets: dict[str, pd.
                       study: Study, mapping: Mapping, *, text_datasets: dict[str, pd.DataFrame] | None = None,
                       created: str | None = None) -> DefineMeta:
     """Metadata of the datasets of one standard as written (`datasets`: the frames given to the XPT writer;
-    `text_datasets`: the same before non-ASCII escaping, to mark the variables the policy touched)."""
-    from sdtm_lupus.api import ADAM_STANDARD, SDTM_STANDARD
+    `text_datasets`: the same before non-ASCII escaping, to mark the variables the policy touched).
+    created: the creation date/time; default the study's `define_created`, else DEFAULT_CREATED."""
+    if created is None and getattr(study, "define_created", None) is not None:
+        created = study.define_created.isoformat(timespec="seconds")
 
     own, common = load_define_spec(standard)
     ctx = _Context(standard, study, mapping, specs, own, common)
