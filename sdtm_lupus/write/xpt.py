@@ -66,6 +66,7 @@ class XptVariable:
     label: str
     type: str  # "Char" or "Num"
     format: str | None = None  # e.g. "DATE9." for numeric SAS dates
+    length: int | None = None  # storage bytes; None: the longest value (Char) or 8 (Num)
 
 
 @dataclass(frozen=True)
@@ -347,7 +348,7 @@ def _num_column(series: pd.Series, var: XptVariable) -> pd.Series:
     return pd.Series([_num_value(v, kind) for v in series.tolist()], index=series.index, dtype="float64")
 
 
-def _char_value(value) -> str:
+def char_value(value) -> str:
     # Trailing blanks are padding in SAS, not data: strip them so the storage
     # length is the longest meaningful value.
     return "" if _is_missing(value) else str(value).rstrip(" ")
@@ -355,9 +356,9 @@ def _char_value(value) -> str:
 
 def _char_column(series: pd.Series) -> pd.Series:
     if not _is_text(series):
-        return pd.Series([_char_value(v) for v in series.tolist()], index=series.index, dtype=object)
+        return pd.Series([char_value(v) for v in series.tolist()], index=series.index, dtype=object)
     codes, uniques = pd.factorize(series)       # each distinct text once; missing -> code -1
-    values = [_char_value(u) for u in uniques]
+    values = [char_value(u) for u in uniques]
     if series.dtype == object and (codes >= 0).all() and values == list(uniques):
         return series       # nothing to change: no copy of a column that may hold millions of cells
     table = np.array([*values, ""], dtype=object)      # a missing value is written as ""
@@ -417,19 +418,26 @@ def namestr_lengths(data: bytes) -> dict[str, int]:
     return lengths
 
 
-def write_xpt(df: pd.DataFrame, path, dataset: XptDataset, *, created: dt.datetime | None = None) -> None:
+def write_xpt(df: pd.DataFrame, path, dataset: XptDataset, *, created: dt.datetime | None = None,
+              distinct: dict[str, tuple] | None = None) -> None:
     """Write `df` as an XPT v5 file via path + ".tmp" and os.replace.
 
     Raises XptError (nothing written) if any check fails, RuntimeError if
     pyreadstat's header is not laid out as expected (header stamps, lengths).
-    Each text column is factorised once: checks, lengths and bytes work on its distinct values.
+    Each text column is factorised once (or given: `distinct`, as text_factorisations returns it):
+    checks, lengths and bytes work on its distinct values.
     """
-    distinct = _text_factorisations(df, dataset)
+    distinct = text_factorisations(df, dataset) if distinct is None else distinct
     problems = check_xpt(df, dataset, distinct=distinct)
     if problems:
         raise XptError(problems)
     encoded = [_encode(df[var.name], var, distinct.get(var.name)) for var in dataset.variables]
     del distinct
+    wrong = [XptProblem(dataset.name, e.var.name, None, "XPT-LENGTH",
+                        f"{e.var.name} is declared {e.var.length} bytes but its values need {e.width}")
+             for e in encoded if e.var.length is not None and e.var.length != e.width]
+    if wrong:
+        raise XptError(wrong)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     try:
@@ -453,7 +461,8 @@ def write_xpt(df: pd.DataFrame, path, dataset: XptDataset, *, created: dt.dateti
         raise
 
 
-def _text_factorisations(df: pd.DataFrame, dataset: XptDataset) -> dict[str, tuple]:
+def text_factorisations(df: pd.DataFrame, dataset: XptDataset) -> dict[str, tuple]:
+    """pd.factorize of each text Char column (codes in the smallest integer type, distinct values)."""
     columns = [str(c) for c in df.columns]
     out = {}
     for var in dataset.variables:
@@ -486,7 +495,12 @@ class _Encoded:
     def width(self) -> int:
         if self.texts is None:
             return 8
-        return max([1, *(len(t.encode("ascii")) for t in self.texts)])
+        return text_width(self.texts)
+
+
+def text_width(texts) -> int:
+    """Storage bytes of a Char variable: its longest value (trailing blanks stripped), at least 1."""
+    return max([1, *(len(t.encode("ascii")) for t in texts)])
 
 
 def _encode(series: pd.Series, var: XptVariable, distinct: tuple | None) -> _Encoded:
@@ -496,7 +510,7 @@ def _encode(series: pd.Series, var: XptVariable, distinct: tuple | None) -> _Enc
         codes, uniques = pd.factorize(_char_column(series))
         distinct = (_small_codes(codes, len(uniques)), uniques)
     codes, uniques = distinct
-    texts = [_char_value(u) for u in uniques] + [""]
+    texts = [char_value(u) for u in uniques] + [""]
     codes[codes < 0] = len(uniques)      # missing: the last text, ""
     return _Encoded(var, codes=codes, texts=texts)
 
