@@ -20,7 +20,7 @@ from sdtm_lupus.adam.rules.pga import compute_pga_tenths
 from sdtm_lupus.config.study import Study
 from sdtm_lupus.distinct import map_distinct
 from sdtm_lupus.frames import take_rows
-from sdtm_lupus.sdtm.qs import load_instruments
+from sdtm_lupus.specs import load_instruments
 
 FORM_COLUMNS = {"sledai": "SLEDAI", "pga": "PGA", "bilag": "BILAG", "flare": "FLARE"}
 

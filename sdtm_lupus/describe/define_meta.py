@@ -15,18 +15,27 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sdtm_lupus.config.loading import ConfigError, load_model
+from sdtm_lupus.config.loading import ConfigError
 from sdtm_lupus.config.mapping import Mapping
 from sdtm_lupus.config.study import Study
-from sdtm_lupus.specs import ADAM_STANDARD, DATE_FORMATS, SDTM_STANDARD, SPECS_DIR, DatasetSpec, Specs, VariableSpec, load_raw_layout
+from sdtm_lupus.specs import (
+    ADAM_STANDARD,
+    DATE_FORMATS,
+    SDTM_STANDARD,
+    DatasetSpec,
+    DefineSpec,
+    Specs,
+    TextSpec,
+    VariableSpec,
+    VarMeta,
+    load_define_spec,
+    load_raw_layout,
+)
 from sdtm_lupus.write.define_model import (
     CodeListMeta,
     DatasetMeta,
@@ -40,9 +49,6 @@ from sdtm_lupus.write.define_model import (
     WhereClause,
 )
 
-DEFINE_SPECS = SPECS_DIR / "define"
-OriginType = Literal["Collected", "Assigned", "Derived", "Protocol", "Predecessor", "Not Available", "Other"]
-OriginSource = Literal["Investigator", "Sponsor", "Subject", "Vendor"]
 VENDOR_FORMS = ("lab",)
 # A default creation date/time for define.xml and Dataset-JSON when the study gives none: the
 # SAS epoch, as in the XPT headers (deterministic, and nobody mistakes it for a real date).
@@ -55,80 +61,6 @@ ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?")
 ISO_PARTIAL_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 ISO_PARTIAL_DATETIME = re.compile(r"\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?)?)?")
 MAX_SIGNIFICANT_DIGITS = 10
-
-
-# ---------------------------------------------------------------- specs/define/*.yaml
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class VarMeta(_Strict):
-    """One entry: `origin` is 'TYPE', 'Collected FORM.COLUMN[+COLUMN...]' or 'Predecessor DATASET.VARIABLE'."""
-    origin: str
-    source: OriginSource | None = None
-    method: str | None = None
-    comment: str | None = None
-    text: str | None = None
-    value_map: bool = True           # Collected: name the mapping's value map of the column, if any
-
-    @field_validator("origin")
-    @classmethod
-    def _origin(cls, v: str) -> str:
-        kind, _, ref = v.partition(" ")
-        if v in OriginType.__args__:
-            return v
-        if kind == "Collected" and re.fullmatch(r"[a-z_0-9]+\.[A-Z0-9_]+(\+[A-Z0-9_]+)*", ref):
-            return v
-        if kind == "Predecessor" and re.fullmatch(r"[A-Z0-9]+\.[A-Z0-9_]+", ref):
-            return v
-        raise ValueError(f"origin {v!r}: expected one of {OriginType.__args__}, 'Collected form.COLUMN' "
-                         "or 'Predecessor DATASET.VARIABLE'")
-
-    @property
-    def type(self) -> str:
-        return "Not Available" if self.origin == "Not Available" else self.origin.split(" ")[0]
-
-    @property
-    def ref(self) -> str | None:
-        return None if self.origin == "Not Available" else (self.origin.partition(" ")[2] or None)
-
-
-class DatasetMetaSpec(_Strict):
-    default: VarMeta | None = None
-    comment: str | None = None
-    variables: dict[str, VarMeta] = Field(default_factory=dict)
-
-
-class ValueLevelSpec(_Strict):
-    by: str
-    variables: tuple[str, ...]
-    values: dict[str, VarMeta]
-
-
-class TextSpec(_Strict):
-    text: str
-    name: str | None = None
-    type: Literal["Computation", "Imputation", "Transpose", "Other"] = "Computation"
-
-
-class DefineSpec(_Strict):
-    sources: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-    metadata_comment: str | None = None
-    defaults: dict[str, VarMeta] = Field(default_factory=dict)
-    datasets: dict[str, DatasetMetaSpec] = Field(default_factory=dict)
-    value_level: dict[str, ValueLevelSpec] = Field(default_factory=dict)
-    methods: dict[str, TextSpec] = Field(default_factory=dict)
-    comments: dict[str, TextSpec] = Field(default_factory=dict)
-
-
-@cache
-def load_define_spec(standard: str, root: Path = DEFINE_SPECS) -> tuple[DefineSpec, DefineSpec]:
-    """(the standard's file, common.yaml)."""
-    own, common = load_model(root / f"{standard}.yaml", DefineSpec), load_model(root / "common.yaml", DefineSpec)
-    for name in set(own.methods) & set(common.methods) | set(own.comments) & set(common.comments):
-        raise ConfigError(f"{root}: {name} is defined in both {standard}.yaml and common.yaml")
-    return own, common
 
 
 # ---------------------------------------------------------------- data types and lengths
@@ -375,7 +307,7 @@ class _ValueRule:
 
 
 def _qs_rule() -> _ValueRule:
-    from sdtm_lupus.sdtm.qs import QSALL, load_instruments
+    from sdtm_lupus.specs import QSALL, load_instruments
 
     values: dict[str, dict[str, VarMeta]] = {}
     for inst in load_instruments().instruments:
@@ -401,7 +333,7 @@ QS_KIND_METHODS = {
 
 
 def _lb_rule(mapping: Mapping) -> _ValueRule:
-    from sdtm_lupus.sdtm.lb import load_lab_tests
+    from sdtm_lupus.specs import load_lab_tests
 
     defs = load_lab_tests()
     site_names: dict[str, list[str]] = {}
@@ -418,7 +350,7 @@ def _lb_rule(mapping: Mapping) -> _ValueRule:
 
 
 def _lb_methods() -> dict[str, TextSpec]:
-    from sdtm_lupus.sdtm.lb import load_lab_tests
+    from sdtm_lupus.specs import load_lab_tests
 
     out: dict[str, TextSpec] = {}
     for test in load_lab_tests().tests.values():
@@ -502,7 +434,7 @@ def _value_lists(meta: DatasetMeta, df: pd.DataFrame, spec: DatasetSpec, ctx: _C
 # ---------------------------------------------------------------- codelists
 
 def _codelists(datasets: list[DatasetMeta], frames: dict[str, pd.DataFrame], ctx: _Context) -> list[CodeListMeta]:
-    from sdtm_lupus.sdtm.lb import load_lab_tests
+    from sdtm_lupus.specs import load_lab_tests
 
     sponsor_lab = {t.testcd for t in load_lab_tests().tests.values() if t.sponsor} | \
         {t.test for t in load_lab_tests().tests.values() if t.sponsor}

@@ -6,49 +6,12 @@ string saying why it could not run.
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
-from sdtm_lupus.config.loading import load_model
 from sdtm_lupus.distinct import map_distinct
-from sdtm_lupus.specs import SPECS_DIR
+from sdtm_lupus.specs import load_cross_checks
 from sdtm_lupus.validate.results import Expectation
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Participation(_Strict):
-    severity: str
-    variables: dict[str, tuple[str, ...]]
-
-
-class Visits(_Strict):
-    severity: str
-    datasets: tuple[str, ...]
-
-
-class AdamChecks(_Strict):
-    severity: str
-    in_adsl: tuple[str, ...]
-    num_values: dict[str, dict[str, tuple[float, ...]]]
-    avalc: dict[str, dict[str, tuple[str, ...]]]
-
-
-class CrossChecks(_Strict):
-    participation: Participation
-    visits: Visits
-    adam: AdamChecks
-
-
-@cache
-def load_cross_checks(path: Path = SPECS_DIR / "cross-checks.yaml") -> CrossChecks:
-    return load_model(path, CrossChecks)
 
 
 def build_reviewer_expectations(datasets) -> list[Expectation]:

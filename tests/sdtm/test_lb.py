@@ -5,9 +5,8 @@ import yaml
 
 from sdtm_lupus.config.loading import ConfigError
 from sdtm_lupus.sdtm import map_sdtm
-from sdtm_lupus.sdtm.lb import load_lab_tests
 from sdtm_lupus.simulate import knowledge
-from sdtm_lupus.specs import load_specs
+from sdtm_lupus.specs import load_lab_tests, load_specs
 from tests.sdtm.builders import context, dose_row, enrol_row, form
 
 SUBJ = "01-0001"

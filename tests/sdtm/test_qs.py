@@ -10,8 +10,8 @@ from sdtm_lupus.config.loading import ConfigError
 from sdtm_lupus.readers.export import read_export
 from sdtm_lupus.sdtm import map_sdtm
 from sdtm_lupus.sdtm.context import MapContext
-from sdtm_lupus.sdtm.qs import INSTRUMENTS_PATH, load_instruments
 from sdtm_lupus.specs import load_specs
+from sdtm_lupus.specs.instruments import INSTRUMENTS_PATH, load_instruments
 from tests.paths import FIXTURES
 from tests.sdtm.builders import context, dose_row, enrol_row, form
 

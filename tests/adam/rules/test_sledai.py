@@ -60,10 +60,13 @@ def test_weights_in_use_are_the_spec_and_r31():
 
 
 def _spec(tmp_path, weights):
-    items = "\n".join(f"      - {{column: {c}, kind: checkbox, weight: {w}}}" for c, w in weights.items())
+    # a valid instruments file (the registry checks it whole): the weights under test, nothing else
+    items = "\n".join(f"      - {{column: {c}, testcd: SSLD01{k:02d}, test: SSLD01-{c}, kind: checkbox, weight: {w}}}"
+                      for k, (c, w) in enumerate(weights.items(), start=1))
     path = tmp_path / "instruments.yaml"
-    path.write_text(f"instruments:\n  - name: SELENA-SLEDAI\n    form: sledai\n    items:\n{items}\n"
-                    "      - {column: SITETOT, kind: number, site_total: true}\n", encoding="utf-8")
+    path.write_text(f"instruments:\n  - name: SELENA-SLEDAI\n    form: sledai\n    qscat: SELENA-SLEDAI\n    items:\n{items}\n"
+                    "      - {column: SITETOT, testcd: SSLD0199, test: SSLD01-Total, kind: number, site_total: true}\n",
+                    encoding="utf-8")
     return path
 
 
@@ -72,7 +75,9 @@ def test_spec_file_read_through_specs(tmp_path):
     assert dict(sledai_weights(tmp_path)) == R31_WEIGHTS
     other = tmp_path / "other"
     other.mkdir()
-    (other / "instruments.yaml").write_text("instruments:\n  - {name: PGA, form: pga, items: []}\n", encoding="utf-8")
+    (other / "instruments.yaml").write_text(
+        "instruments:\n  - {name: PGA, form: pga, qscat: PGA, items: [{column: PGA, testcd: PGA01, test: PGA-Global, "
+        "kind: number}]}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="no instrument of form sledai"):
         sledai_weights(other)
 

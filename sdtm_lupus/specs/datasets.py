@@ -1,30 +1,21 @@
-"""Dataset specifications (specs/): variable metadata, controlled terminology and clinical constants.
-
-Everything downstream (column order, labels, XPT metadata, expectations) comes from here, and
-so does the clinical knowledge the derivations use (prednisone equivalents, SELENA-SLEDAI
-weights, lab unit factors): each is defined once, in a file of specs/, read through here.
-Nothing is read at import time; each loader reads its file once (cached).
-"""
+"""specs/sdtm, specs/adam and specs/ct: variable metadata and controlled terminology of every dataset,
+and conform_to_spec (spec column order and types)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sdtm_lupus.config.loading import ConfigError, load_model, read_yaml
+from sdtm_lupus.config.loading import ConfigError, load_model
+from sdtm_lupus.specs.constants import ClinicalConstants, load_clinical_constants
+from sdtm_lupus.specs.standards import SPECS_DIR
 
 if TYPE_CHECKING:
     import pandas as pd
 
-SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
-# The implementation guides the specs/sdtm and specs/adam metadata follow.
-SDTM_STANDARD = "SDTMIG 3.4"
-ADAM_STANDARD = "ADaMIG 1.3"
 
 
 class _Strict(BaseModel):
@@ -81,22 +72,6 @@ class Terminology(_Strict):
     codelists: dict[str, Codelist]
 
 
-class ClinicalConstants(_Strict):
-    """specs/clinical-constants.yaml: constants of derivations.md that no site file may change."""
-
-    # R3.3: prednisone-equivalent mg per mg, by CMDECOD
-    prednisone_equivalents: dict[str, float]
-
-    @model_validator(mode="after")
-    def _check(self) -> "ClinicalConstants":
-        for decod, factor in self.prednisone_equivalents.items():
-            if not decod or decod != decod.strip().upper():
-                raise ValueError(f"prednisone_equivalents: {decod!r} is not a CMDECOD (upper case, trimmed)")
-            if not factor > 0:
-                raise ValueError(f"prednisone_equivalents: {decod}: the factor must be above 0 (got {factor})")
-        return self
-
-
 class Specs(_Strict):
     datasets: dict[str, DatasetSpec]
     terminology: Terminology
@@ -149,74 +124,6 @@ def _load_terminology(folder: Path) -> Terminology:
 
 # Codelists whose terms come from the study configuration, not from CDISC CT.
 STUDY_CODELISTS = ("ARMCD", "ARM")
-
-
-ColumnKind = Literal["text", "date", "fulldate", "time", "number", "integer", "checkbox", "yesno", "code"]
-
-
-class RawFormSpec(_Strict):
-    label: str
-    visit_based: bool
-    date_column: str | None = None     # the date of a visit-based row (its visit's date)
-    one_row_per_subject: bool = False
-    columns: dict[str, ColumnKind]
-
-
-class RawLayout(_Strict):
-    """The reference layout of the site export: forms, their columns and column kinds."""
-
-    common: tuple[str, ...]
-    forms: dict[str, RawFormSpec]
-
-    def columns(self, form: str) -> list[str]:
-        return [*self.common, *self.forms[form].columns]
-
-
-@cache
-def load_raw_layout(root: Path = SPECS_DIR) -> RawLayout:
-    return load_model(root / "raw-forms.yaml", RawLayout)
-
-
-@cache
-def load_clinical_constants(root: Path = SPECS_DIR) -> ClinicalConstants:
-    return load_model(root / "clinical-constants.yaml", ClinicalConstants)
-
-
-def prednisone_equivalents(root: Path = SPECS_DIR) -> Mapping[str, float]:
-    """R3.3: CMDECOD -> prednisone-equivalent mg per mg (specs/clinical-constants.yaml)."""
-    return MappingProxyType(load_clinical_constants(root).prednisone_equivalents)
-
-
-@cache
-def sledai_weights(root: Path = SPECS_DIR) -> Mapping[str, int]:
-    """R3.1: SELENA-SLEDAI descriptor -> weight, in export order: the checkbox items of the
-    `sledai` form in specs/instruments.yaml (the one definition; rules and simulator read it here)."""
-    path = root / "instruments.yaml"
-    data = read_yaml(path)
-    instruments = data.get("instruments", []) if isinstance(data, dict) else []
-    sledai = next((i for i in instruments if isinstance(i, dict) and i.get("form") == "sledai"), None)
-    if sledai is None:
-        raise ConfigError(f"{path}: no instrument of form sledai (the SELENA-SLEDAI weights, R3.1)")
-    weights = {item.get("column"): item.get("weight") for item in sledai.get("items", [])
-               if isinstance(item, dict) and item.get("kind") == "checkbox"}
-    bad = [c for c, w in weights.items() if not isinstance(c, str) or not isinstance(w, int) or isinstance(w, bool)]
-    if bad or not weights:
-        raise ConfigError(f"{path}: sledai checkbox items need a column and a whole weight (problems: {bad})")
-    return MappingProxyType(weights)
-
-
-@cache
-def lab_unit_factors(root: Path = SPECS_DIR) -> Mapping[str, Mapping[str, float]]:
-    """Lab test definition id -> {CDISC unit: multiplier to its standard unit}, the standard
-    unit itself x1 (specs/lab-tests.yaml `unit` and `factors`); tests without a unit are left out."""
-    path = root / "lab-tests.yaml"
-    data = read_yaml(path)
-    tests = data.get("tests", {}) if isinstance(data, dict) else {}
-    out = {}
-    for test_id, test in tests.items():
-        if isinstance(test, dict) and test.get("unit"):
-            out[test_id] = MappingProxyType({test["unit"]: 1, **(test.get("factors") or {})})
-    return MappingProxyType(out)
 
 
 PROVENANCE = ("_file", "_row")

@@ -1,0 +1,42 @@
+"""specs/raw-forms.yaml: the reference layout of the site export (forms, columns, column kinds)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from sdtm_lupus.config.loading import load_model
+from sdtm_lupus.specs.standards import SPECS_DIR
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+ColumnKind = Literal["text", "date", "fulldate", "time", "number", "integer", "checkbox", "yesno", "code"]
+
+
+class RawFormSpec(_Strict):
+    label: str
+    visit_based: bool
+    date_column: str | None = None     # the date of a visit-based row (its visit's date)
+    one_row_per_subject: bool = False
+    columns: dict[str, ColumnKind]
+
+
+class RawLayout(_Strict):
+    """The reference layout of the site export: forms, their columns and column kinds."""
+
+    common: tuple[str, ...]
+    forms: dict[str, RawFormSpec]
+
+    def columns(self, form: str) -> list[str]:
+        return [*self.common, *self.forms[form].columns]
+
+
+@cache
+def load_raw_layout(root: Path = SPECS_DIR) -> RawLayout:
+    return load_model(root / "raw-forms.yaml", RawLayout)
