@@ -1,6 +1,7 @@
 """Mapping language v2, ODM side: studyid, OID patterns, prefixed vendor attributes, and the worked
 EDC (OpenClinica 3.x style) example proven byte-identical to the reference layout."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,87 @@ def test_undeclared_prefix_is_an_error_naming_file_and_line(tmp_path):
 def test_malformed_attribute_names_are_config_errors(attribute):
     with pytest.raises(ValueError, match="is not an attribute name"):
         OdmLayout(subject_key_attribute=attribute)
+
+
+# ---- the worked example: an OpenClinica-style export converts byte-identically ----------------
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "mappings" / "examples" / "edc-openclinica.yaml"
+STUDY = ROOT / "studies" / "NCT04515719.yaml"
+CASES = ("simulated", "fixture")
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """case -> (reference export folder, OpenClinica-style folder, transform counts)."""
+    from sdtm_lupus.api import simulate_export
+    from tests.odm_edc import to_openclinica
+
+    work = tmp_path_factory.mktemp("edc")
+    simulate_export("NCT04515719", 30, 7, work / "simulated-ref", transport="odm")
+    refs = {"simulated": work / "simulated-ref", "fixture": ROOT / "fixtures" / "NCT04515719" / "odm"}
+    return {case: (ref, work / f"{case}-edc", to_openclinica(ref / "export.xml", work / f"{case}-edc" / "export.xml"))
+            for case, ref in refs.items()}
+
+
+@pytest.fixture(scope="module")
+def converted(exports, tmp_path_factory):
+    """case -> (output of the reference export with the study's mapping, output of the EDC export with the example)."""
+    from sdtm_lupus.api import convert
+
+    work = tmp_path_factory.mktemp("edc-out")
+    out = {}
+    for case, (ref, edc, _) in exports.items():
+        a = convert(ref, STUDY, work / f"{case}-ref")
+        b = convert(edc, STUDY, work / f"{case}-edc", mapping_path=EXAMPLE)
+        assert (a.exit_code, b.exit_code) == (0, 0)
+        out[case] = (work / f"{case}-ref", work / f"{case}-edc")
+    return out
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_edc_export_really_is_in_the_openclinica_style(exports, case):
+    ref, edc, counts = exports[case]
+    text = (edc / "export.xml").read_text(encoding="utf-8")
+    assert not (edc / "manifest.json").exists()
+    assert counts["subjects"] >= 8 and counts["coded"] > 40 and counts["dates"] > 1000
+    assert f'xmlns:OpenClinica="{OC}"' in text and '<StudyName>NCT04515719</StudyName>' in text
+    assert 'StudyOID="S_515719"' in text and 'StudyOID="NCT04515719"' not in text and 'OID="NCT04515719"' not in text
+    assert '<SubjectData SubjectKey="SS_0001" OpenClinica:StudySubjectID="' in text
+    assert 'LocationOID="S_SITE01"' in text and 'StudyEventOID="SE_WEEK4"' in text and 'StudyEventOID="SE_LOGS"' in text
+    assert 'FormOID="F_ENROL"' in text and 'FormOID="F_ENDOFSTUDY"' in text and 'ItemOID="I_ENROL_HEIGHT"' in text
+    assert 'ItemOID="I_AE_MEDDRA"' in text and 'ItemOID="I_DISP_DSSTDAT"' in text
+    assert not re.search(r'(Item|Form)OID="(ENROL|AE|LAB|DISP)[".]', text)
+    assert re.search(r'ItemOID="I_ENROL_SEX" Value="[12]"', text) and 'Value="Female"' not in text
+    assert re.search(r'ItemOID="I_FLARE_FLARE" Value="[012]"', text) and 'CodeList OID="CL_AEREL"' in text
+    assert re.search(r'Value="\d{4}-\d{2}-\d{2}"', text) and re.search(r'Value="\d{4}-\d{2}"', text)
+    assert re.search(r'Value="\d{4}"', text) and not re.search(r'Value="(\d\d|UN)-[A-Z]{3}-', text)
+    assert 'Value=""' not in text
+    if case == "simulated":
+        assert counts["dropped"] > 0  # UN-UNK-UNKN: no ISO 8601 value, so no ItemData
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_edc_export_with_the_example_mapping_gives_byte_identical_xpt(converted, case):
+    ref_out, edc_out = converted[case]
+    files = sorted(p.relative_to(ref_out) for p in ref_out.glob("*/*.xpt"))
+    assert {f.parts[0] for f in files} == {"sdtm", "adam"} and len(files) >= 15
+    assert files == sorted(p.relative_to(edc_out) for p in edc_out.glob("*/*.xpt"))
+    differ = [str(f) for f in files if (ref_out / f).read_bytes() != (edc_out / f).read_bytes()]
+    assert differ == []
+
+
+def test_the_reference_mapping_cannot_read_the_edc_export(exports, tmp_path):
+    from sdtm_lupus.api import convert
+
+    with pytest.raises(InputError) as exc:
+        convert(exports["fixture"][1], STUDY, tmp_path / "out")
+    assert {f.rule for f in exc.value.findings} >= {"ODM-UNKNOWN-FORM"}
+
+
+def test_example_mapping_extends_the_reference_layout():
+    example, reference = load_mapping(EXAMPLE), load_mapping(ROOT / "mappings" / "reference.yaml")
+    assert example.values == reference.values and example.units == reference.units and example.drugs == reference.drugs
+    assert example.dates.format == "ISO8601" and example.odm.studyid.source == "study_name"
+    assert example.forms["disp"].file == "disp.csv" and example.forms["disp"].odm_form == "F_ENDOFSTUDY"
+    assert example.forms["flare"].required is False
