@@ -132,8 +132,6 @@ class OdmStudyId(_Strict):
     """Where STUDYID comes from: a constant (`value`), ClinicalData/@StudyOID (`from: study_oid`,
     the default) or Study/GlobalVariables/StudyName of that study (`from: study_name`); `map`
     translates what was read (an OID not in a given map is an error, ODM-STUDYID)."""
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
     value: str | None = None
     from_: Literal["study_oid", "study_name"] | None = Field(default=None, alias="from")
     map: dict[str, str] = Field(default_factory=dict)

@@ -116,6 +116,7 @@ def test_studyid_from_study_name_without_a_study_name_is_an_error(tmp_path):
     ({"value": " "}, "`value` is empty"),
     ({"from": "protocol_name"}, "'study_oid' or 'study_name'"),
     ({"form": "study_oid"}, "Extra inputs"),
+    ({"from_": "study_oid"}, "Extra inputs"),
 ])
 def test_studyid_configuration_errors(tmp_path, studyid, words):
     with pytest.raises(ValueError, match=words):
@@ -182,7 +183,7 @@ def test_unknown_placeholder_in_a_mapping_file_is_a_config_error_naming_file_lin
 
 def test_studyid_error_in_a_mapping_file_names_the_key_path(tmp_path):
     path = write(tmp_path, "name: x\nforms: {}\nodm:\n  studyid: {from: study_oid, colour: red}\n")
-    with pytest.raises(ConfigError, match=r"line 4: odm\.studyid\.colour: Extra inputs"):
+    with pytest.raises(ConfigError, match=r"line 4: odm\.studyid\.colour: Extra inputs.*allowed: value, from, map\)$"):
         load_mapping(path)
 
 
