@@ -287,7 +287,7 @@ def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
 
 def public_fields(model: type[BaseModel]) -> list[str]:
     """Keys a file may set (fields excluded from dumps, such as `source`, are set by the loader)."""
-    return [name for name, field in model.model_fields.items() if not field.exclude]
+    return [field.alias or name for name, field in model.model_fields.items() if not field.exclude]
 
 
 def _message(err: dict, model: type[BaseModel]) -> str:

@@ -97,13 +97,115 @@ class FormSource(_Strict):
         return v
 
 
+# Placeholders of the ODM OID patterns (odm.form_oid, odm.item_oid).
+FORM_OID_FIELDS = ("FORM", "form")
+ITEM_OID_FIELDS = ("FORM", "form", "FORMOID", "COLUMN", "column")
+_NAME = r"[A-Za-z_][\w.\-]*"
+_ATTRIBUTE = re.compile(rf"(\{{[^{{}}\s]+\}}|{_NAME}:)?{_NAME}")
+
+
+def _oid_pattern(v: str, allowed: tuple[str, ...], needed: tuple[str, ...]) -> str:
+    """A str.format pattern using only the allowed placeholders and at least one of `needed`."""
+    import string
+
+    try:
+        parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(v) if f is not None]
+    except ValueError as exc:
+        raise ValueError(f"{shown(v)} is not a valid pattern ({exc}; write a literal brace as {{{{ or }}}})") from None
+    listed = ", ".join("{" + a + "}" for a in allowed)
+    if any(spec or conv for _, spec, conv in parsed):
+        raise ValueError(f"{shown(v)}: a placeholder takes no conversion or format (write {{NAME}}; allowed: {listed})")
+    fields = [f for f, _, _ in parsed]
+    for name in fields:
+        if name not in allowed:
+            raise ValueError(f"unknown placeholder {{{name}}} in {shown(v)}{suggest(name, allowed)} "
+                             f"(allowed: {listed})")
+    if not set(fields) & set(needed):
+        raise ValueError(f"{shown(v)} has none of {', '.join('{' + n + '}' for n in needed)}: every "
+                         f"{'form' if 'FORM' in needed else 'column'} would get the same OID (allowed: {listed})")
+    if not v.format(**{a: "x" for a in allowed}).strip():
+        raise ValueError(f"{shown(v)} gives an empty OID")
+    return v
+
+
+class OdmStudyId(_Strict):
+    """Where STUDYID comes from: a constant (`value`), ClinicalData/@StudyOID (`from: study_oid`,
+    the default) or Study/GlobalVariables/StudyName of that study (`from: study_name`); `map`
+    translates what was read (an OID not in a given map is an error, ODM-STUDYID)."""
+    value: str | None = None
+    from_: Literal["study_oid", "study_name"] | None = Field(default=None, alias="from")
+    map: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> OdmStudyId:
+        if self.value is not None and (self.from_ is not None or self.map):
+            raise ValueError("give either `value` (a constant STUDYID) or `from` (study_oid or study_name, "
+                             "optionally with `map`), not both")
+        if self.value is not None and not self.value.strip():
+            raise ValueError("`value` is empty: give the protocol id, e.g. NCT04515719")
+        return self
+
+    @property
+    def source(self) -> str:
+        """'value', 'study_oid' or 'study_name'."""
+        return "value" if self.value is not None else self.from_ or "study_oid"
+
+
 class OdmLayout(_Strict):
     file: str = "export.xml"
-    subject_key_attribute: str | None = None    # vendor attribute holding SUBJID (Clark name)
+    # Attribute of SubjectData holding SUBJID (default: SubjectKey). A vendor attribute is written with
+    # the prefix the file declares (`OpenClinica:StudySubjectID`, resolved through the namespace
+    # declarations in scope at each SubjectData; a prefix the file does not declare is an error
+    # ODM-SUBJECT-KEY naming the line) or in Clark notation (`{http://...}StudySubjectID`).
+    subject_key_attribute: str | None = None
+    # STUDYID: {value: NCT04515719} | {from: study_oid, map: {S_515719: NCT04515719}} | {from: study_name}.
+    studyid: OdmStudyId = OdmStudyId()
+    # FormOID of each form unless forms.<form>.odm_form names it: {FORM} / {form} = form name in upper /
+    # lower case, e.g. "F_{FORM}" (default "{FORM}": ENROL, DOSING, ...).
+    form_oid: str = "{FORM}"
+    # ItemOID of each column unless forms.<form>.odm_items names it: {COLUMN} = the column as renamed by
+    # forms.<form>.rename (else the reference column), {column} = the same in lower case, {FORM} / {form}
+    # = form name, {FORMOID} = the form's FormOID; e.g. "I_{FORM}_{COLUMN}" (default "{FORMOID}.{COLUMN}").
+    item_oid: str = "{FORMOID}.{COLUMN}"
     common_event: str = "COMMON"                # StudyEventOID of forms that are not visit-based
     event_folders: dict[str, str] = Field(default_factory=dict)  # StudyEventOID -> FOLDER
     site_ids: dict[str, str] = Field(default_factory=dict)       # LocationOID -> SITEID
     decode_codelists: bool = True               # decode values through MetaDataVersion CodeLists
+
+    @field_validator("form_oid")
+    @classmethod
+    def _form_pattern(cls, v: str) -> str:
+        return _oid_pattern(v, FORM_OID_FIELDS, ("FORM", "form"))
+
+    @field_validator("item_oid")
+    @classmethod
+    def _item_pattern(cls, v: str) -> str:
+        return _oid_pattern(v, ITEM_OID_FIELDS, ("COLUMN", "column"))
+
+    @field_validator("subject_key_attribute")
+    @classmethod
+    def _attribute_name(cls, v: str | None) -> str | None:
+        if v is not None and not _ATTRIBUTE.fullmatch(v):
+            raise ValueError(f"{shown(v)} is not an attribute name: write NAME, PREFIX:NAME (a prefix the file "
+                             "declares, e.g. OpenClinica:StudySubjectID) or {namespace-uri}NAME")
+        return v
+
+    def form_oid_of(self, name: str, source: FormSource) -> str:
+        """The FormOID of a form: forms.<form>.odm_form, else the form_oid pattern."""
+        return source.odm_form or self.form_oid.format(FORM=name.upper(), form=name.lower())
+
+    def item_oids(self, name: str, source: FormSource, columns) -> dict[str, str]:
+        """ItemOID -> reference column for the form's non-common columns (odm_items win over item_oid)."""
+        form_oid = self.form_oid_of(name, source)
+        out: dict[str, str] = {}
+        for col in columns:
+            if col in COMMON_COLUMNS:
+                continue
+            site = source.rename.get(col, col)
+            oid = source.odm_items.get(col) or self.item_oid.format(
+                FORM=name.upper(), form=name.lower(), FORMOID=form_oid, COLUMN=site, column=site.lower())
+            out.setdefault(oid, col)
+        return out
 
 
 # Keys a mapping once held that are clinical constants now (specs/), with where they went.
@@ -227,15 +329,16 @@ def layout_problems(mapping: Mapping, layout: RawLayout) -> list[tuple[tuple, st
                 problems.append((("forms", name, "rename", column), f"site column {shown(site)} is already read "
                                  f"as {read_as[site]}; each reference column needs its own site column"))
             read_as.setdefault(site, column)
-        form_oid = source.odm_form or name.upper()
         by_item: dict[str, str] = {}
         for column in columns:
             if column in COMMON_COLUMNS:
                 continue
-            item = source.odm_items.get(column) or f"{form_oid}.{source.rename.get(column, column)}"
-            if item in by_item and column in source.odm_items:
-                problems.append((("forms", name, "odm_items", column), f"ItemOID {shown(item)} is already read "
-                                 f"as {by_item[item]}; each reference column needs its own ItemOID"))
+            item = source.odm_items.get(column) or next(iter(mapping.odm.item_oids(name, source, [column])))
+            if item in by_item and (column in source.odm_items or by_item[item] in source.odm_items):
+                key = column if column in source.odm_items else by_item[item]
+                problems.append((("forms", name, "odm_items", key), f"ItemOID {shown(item)} is already read "
+                                 f"as {by_item[item] if key == column else column}; each reference column needs its own "
+                                 "ItemOID"))
             by_item.setdefault(item, column)
     targets = value_map_targets(layout)
     described = "; ".join(f"{f}: {', '.join(cs)}" for f, cs in targets.items() if cs)

@@ -183,7 +183,7 @@ def _collected_text(form: str, columns: list[str], mapping: Mapping, value_map: 
     layout = load_raw_layout()
     spec = layout.forms.get(form)
     source = mapping.forms.get(form)
-    files = [f"CSV {source.file}", f"ODM form {source.odm_form or form.upper()}"] if source else []
+    files = [f"CSV {source.file}", f"ODM form {mapping.odm.form_oid_of(form, source)}"] if source else []
     where = f"{form} form ({', '.join(([spec.label] if spec else []) + files)})"
     named = []
     for column in columns:

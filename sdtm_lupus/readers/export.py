@@ -110,7 +110,7 @@ def required_rows(forms: Forms, mapping: Mapping, names: Iterable[str]) -> list[
         if form.file == source.file:
             what = "the file has a header row but no records"
         else:
-            what = f"the ODM file has no ItemGroupData in a FormData with FormOID {source.odm_form or name.upper()!r}"
+            what = f"the ODM file has no ItemGroupData in a FormData with FormOID {mapping.odm.form_oid_of(name, source)!r}"
         out.append(Finding(rule="READ-NO-ROWS", severity="error", dataset=name, file=form.file,
                            message=f"{what}: form {name} is required by the study and cannot be read as "
                                    "'nothing collected' (mark it `required: false` in the mapping if it may be empty)"))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from sdtm_lupus.config.mapping import COMMON_COLUMNS, Mapping
+from sdtm_lupus.config.mapping import Mapping
 from sdtm_lupus.findings import Finding, InputError
 from sdtm_lupus.readers.form_csv import build_form
 from sdtm_lupus.readers.forms import Forms
@@ -67,10 +67,8 @@ def read_odm(path: Path, mapping: Mapping, forms: dict[str, list[str]],
     targets: dict[str, list[_Target]] = {}
     for name, columns in forms.items():
         source = mapping.forms[name]
-        form_oid = source.odm_form or name.upper()
-        items = {source.odm_items.get(col) or f"{form_oid}.{source.rename.get(col, col)}": col
-                 for col in columns if col not in COMMON_COLUMNS}
-        targets.setdefault(form_oid, []).append(_Target(name, columns, items))
+        form_oid = odm.form_oid_of(name, source)
+        targets.setdefault(form_oid, []).append(_Target(name, columns, odm.item_oids(name, source, columns)))
     form_items = {oid: {item for t in ts for item in t.items} for oid, ts in targets.items()}
 
     state = _State(odm, targets, form_items, finding)
@@ -116,6 +114,14 @@ def read_odm(path: Path, mapping: Mapping, forms: dict[str, list[str]],
                             message=f"value {value!r} of {oid} is not in code list {state.item_codelist[oid]}: "
                                     "carried as is"))
 
+    if state.undeclared:
+        prefix, (line, count) = next(iter(state.undeclared.items()))
+        attribute = odm.subject_key_attribute
+        fatal.append(finding("ODM-SUBJECT-KEY", row=line, value=attribute, variable="SUBJID",
+                             message=f"the prefix {prefix!r} of odm.subject_key_attribute {attribute!r} is not declared "
+                                     f"in the file where SubjectData is ({count} SubjectData, first on this line): declare "
+                                     f"xmlns:{prefix}=\"...\" in the export, or write the attribute with the prefix the "
+                                     "file uses or in Clark notation {namespace-uri}name"))
     for (kind, oid), line in state.unmapped.items():
         table = "site_ids" if kind.startswith("Site") else "event_folders"
         findings.append(finding("ODM-UNMAPPED-OID", severity="warning", row=line, value=oid,
@@ -169,6 +175,11 @@ class _State:
         self.path: list[str] = []                         # tags of the open elements
         self.lines: list[int] = []                        # their start lines
         self.study_oid = ""                               # current Study/@OID
+        self.study_names: dict[str, str] = {}             # Study/@OID -> GlobalVariables/StudyName
+        self.undeclared: dict[str, list[int]] = {}        # undeclared prefix of the subject key -> [first line, count]
+        key = odm.subject_key_attribute or "SubjectKey"
+        prefix, colon, local = key.partition(":") if not key.startswith("{") else ("", "", key)
+        self.key_prefix, self.key_local = (prefix, local) if colon else ("", key)
         self.versions: set[str] = set()                   # declared MetaDataVersion OIDs
         self.clinical: tuple[str, str] | None = None      # (StudyOID, MetaDataVersionOID) of the first block
         self.study_id = ""
@@ -214,6 +225,9 @@ class _State:
                 self.end_group()
             elif tag == NS + "MetaDataVersion":
                 self.metadata(el)
+            elif tag == NS + "StudyName" and path == [NS + "ODM", NS + "Study", NS + "GlobalVariables"]:
+                self.study_names.setdefault(self.study_oid, (el.text or "").strip())
+                continue
             elif len(path) >= 2 and path[1] == NS + "Study":
                 continue  # metadata is read when its MetaDataVersion ends
             # Free the element and the siblings before it: nothing refers to them any more.
@@ -241,11 +255,7 @@ class _State:
         elif tag == NS + "ClinicalData":
             self.clinical_block(el, line)
         elif tag == NS + "SubjectData":
-            key = self.odm.subject_key_attribute or "SubjectKey"
-            subjid = el.get(key)
-            if subjid is None:
-                self.error("ODM-SUBJECT-KEY", f"SubjectData (SubjectKey {el.get('SubjectKey')!r}) has no attribute {key}",
-                           line)
+            subjid = self.subject_key(el, line)
             self.subject = {"SUBJID": subjid or "", "line": line}
             self.site = ("", line)
         elif tag == NS + "SiteRef" and parent == NS + "SubjectData":
@@ -265,6 +275,50 @@ class _State:
             else:
                 self.unknown_forms[self.form_oid][1] += 1
 
+    def subject_key(self, el, line: int) -> str | None:
+        """SUBJID from SubjectData: SubjectKey or odm.subject_key_attribute, a PREFIX:name resolved through
+        the namespace declarations in scope (an undeclared prefix is noted once, with its first line)."""
+        key = self.key_local
+        if self.key_prefix:
+            uri = el.nsmap.get(self.key_prefix) if self.key_prefix != "xml" else XML_LANG[1:XML_LANG.index("}")]
+            if uri is None:
+                self.undeclared.setdefault(self.key_prefix, [line, 0])[1] += 1
+                return None
+            key = f"{{{uri}}}{key}"
+        subjid = el.get(key)
+        if subjid is None:
+            self.error("ODM-SUBJECT-KEY", f"SubjectData (SubjectKey {el.get('SubjectKey')!r}) has no attribute "
+                       f"{self.odm.subject_key_attribute or key}", line)
+        return subjid
+
+    def studyid(self, study_oid: str, line: int) -> str:
+        """STUDYID of the ClinicalData block (odm.studyid): a constant, its StudyOID or the StudyName of
+        that Study, through odm.studyid.map when one is given."""
+        spec = self.odm.studyid
+        if spec.source == "value":
+            return spec.value or ""
+        read = study_oid
+        if spec.source == "study_name":
+            if study_oid not in self.study_names:
+                named = sorted(k for k in self.study_names) or "none"
+                self.error("ODM-STUDYID", f"odm.studyid is taken from Study/GlobalVariables/StudyName, but no Study with "
+                           f"OID {study_oid!r} (the StudyOID of ClinicalData) and a StudyName precedes the clinical "
+                           f"data (Studies with a StudyName: {named})", line, value=study_oid)
+                return ""
+            read = self.study_names[study_oid]
+            if not read:
+                self.error("ODM-STUDYID", f"Study {study_oid!r} has an empty GlobalVariables/StudyName: no STUDYID "
+                           "(odm.studyid from: study_name)", line, value=study_oid)
+                return ""
+        if not spec.map:
+            return read
+        if read not in spec.map:
+            what = "StudyOID" if spec.source == "study_oid" else "StudyName"
+            self.error("ODM-STUDYID", f"{what} {read!r} is not in odm.studyid.map (mapped: {sorted(spec.map)}): "
+                       "the export may be of another study", line, value=read)
+            return read
+        return spec.map[read]
+
     def structure_error(self, message: str, line: int) -> None:
         if message not in self.structure:
             self.structure[message] = line
@@ -278,7 +332,7 @@ class _State:
                        "refused rather than merged", line, value=version)
         if self.clinical is None:
             self.clinical = (study, version)
-            self.study_id = study
+            self.study_id = self.studyid(study, line)
             return
         first_study, first_version = self.clinical
         if study != first_study:
