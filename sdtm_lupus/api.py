@@ -69,11 +69,6 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     overwrite: replace an OUT that holds files sdtm-lupus did not write (see write/output_folder.py).
     """
     from sdtm_lupus.memory import release_free_memory
-    from sdtm_lupus.readers.export import detect_transport, read_export
-    from sdtm_lupus.readers.manifest import scan_export
-    from sdtm_lupus.sdtm import map_sdtm
-    from sdtm_lupus.sdtm.context import MapContext
-    from sdtm_lupus.write.ascii import apply_ascii_policy
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -90,6 +85,22 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     for name in check_output_target(raw_dir, out_dir, overwrite=overwrite):
         progress(f"removed {name}, left by an interrupted run")
     specs = study_specs(study)
+    try:
+        return _convert_checked(raw_dir, out_dir, study, mapping, specs, fail_on, progress, formats, timings, lap)
+    except InputError as exc:
+        _write_input_problems(exc, out_dir, study, raw_dir)
+        raise
+
+
+def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mapping, specs: Specs, fail_on: str,
+                     progress: Progress, formats: tuple[str, ...], timings: dict[str, float], lap) -> ConvertResult:
+    """convert() after the configuration and the output folder were checked."""
+    from sdtm_lupus.readers.export import detect_transport, read_export
+    from sdtm_lupus.readers.manifest import scan_export
+    from sdtm_lupus.sdtm import map_sdtm
+    from sdtm_lupus.sdtm.context import MapContext
+    from sdtm_lupus.write.ascii import apply_ascii_policy
+
     transport = detect_transport(raw_dir, mapping)
     progress(f"reading {transport} export {raw_dir}")
     scanned = scan_export(raw_dir) if raw_dir.is_dir() else []
@@ -142,6 +153,34 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     lap("write")
     return ConvertResult(exit_code, target, transport, {n: len(d) for n, d in datasets.items()},
                          ctx.findings, report, timings)
+
+
+INPUT_PROBLEMS = "input-problems.json"
+
+
+def _write_input_problems(exc: InputError, out_dir: Path, study: Study, raw_dir: Path) -> None:
+    """Bad input (exit 2): every finding, errors first and grouped by distinct value, goes to
+    OUT.rejected/input-problems.json (a marked folder, written atomically; OUT itself is untouched)."""
+    from sdtm_lupus.firstcontact.groups import group_findings
+    from sdtm_lupus.write.output_folder import OutputError
+
+    findings = errors_first(exc.findings)
+    counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "notice")}
+    payload = {"tool": {"name": "sdtm-lupus", "version": __version__}, "study": study.studyid,
+               "export": raw_dir.name, "status": "rejected: bad input", "exit_code": EXIT_INPUT,
+               "counts": counts, "groups": [g.to_dict() for g in group_findings(findings)],
+               "findings": [f.to_dict() for f in findings]}
+    target = rejected_dir(out_dir)
+
+    def fill(tmp: Path) -> None:
+        (tmp / INPUT_PROBLEMS).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    try:
+        write_output_folder(target, fill)
+    except OutputError as error:
+        exc.problems_file_error = str(error)
+        return
+    exc.problems_file = target / INPUT_PROBLEMS
 
 
 def is_adam(name: str) -> bool:

@@ -28,17 +28,25 @@ def _echo_err(quiet: bool):
 def _fail_input(exc: Exception, log_json: Path | None) -> None:
     """Bad input or configuration: a plain message, exit 2, never a traceback.
 
-    stderr lists the errors; the --log-json log keeps every finding of the run (warnings too).
+    stderr lists the errors grouped by (rule, file, column, distinct value), with counts and first rows;
+    convert writes every finding to OUT.rejected/input-problems.json; the --log-json log keeps them too.
     """
     from sdtm_lupus.findings import InputError, errors
+    from sdtm_lupus.firstcontact.groups import group_findings, group_lines
 
     findings = exc.findings if isinstance(exc, InputError) else []
     problems = errors(findings) or findings
+    listed = getattr(exc, "problems_file", None)
     if problems:
-        lines = [f.text() for f in problems[:MAX_SHOWN]]
-        if len(problems) > MAX_SHOWN:
-            lines.append(f"... and {len(problems) - MAX_SHOWN} more (see --log-json)")
-        message = f"bad input: {len(problems)} problem(s); nothing was written\n" + "\n".join(lines)
+        groups = len(group_findings(problems))
+        lines = group_lines(problems, MAX_SHOWN)
+        distinct = f" in {groups} group(s)" if groups != len(problems) else ""
+        where = f"; nothing was written to {listed.parent.with_suffix('')}" if listed else "; nothing was written"
+        message = f"bad input: {len(problems)} problem(s){distinct}{where}\n" + "\n".join(lines)
+        if listed:
+            message += f"\nevery finding (errors first): {listed}"
+        elif getattr(exc, "problems_file_error", None):
+            message += f"\nthe list of problems could not be written: {exc.problems_file_error}"
     else:
         message = f"{exc}\nnothing was written"
     if log_json:
