@@ -51,8 +51,14 @@ def study_specs(study: Study) -> Specs:
 
 
 def load_configuration(study_path: Path, mapping_path: Path | None) -> tuple[Study, Mapping]:
+    from sdtm_lupus.firstcontact.check import todo_problems
+
     study = load_study(study_path)
     mapping = load_mapping(mapping_path or study.mapping_path())
+    todo = todo_problems(mapping)
+    if todo:
+        raise ConfigError(f"{mapping.source}: {len(todo)} TODO(s) of a drafted mapping are not filled in: "
+                          + ", ".join(todo[:10]) + (" ..." if len(todo) > 10 else ""))
     missing = [f for f in study.forms if f not in mapping.forms]
     if missing:
         raise ConfigError(f"{mapping.source}: forms {missing} of study {study.studyid} have no entry under 'forms'")
@@ -258,6 +264,42 @@ def build_report(study: Study, mapping: Mapping, specs: Specs, raw_dir: Path, tr
         "gate": gate.to_dict(),
         "findings": [f.to_dict() for f in ctx.findings],
     }
+
+
+def check_mapping(raw_dir: Path, study_path: Path, *, mapping_path: Path | None = None,
+                  progress: Progress = lambda _: None):
+    """`mapping check`: read and map the export (no ADaM, no gate, nothing written) and return what the
+    mapping lacks, grouped by distinct value, with the YAML that would map it (firstcontact.check.CheckResult).
+    Raises ConfigError for a bad study or mapping file."""
+    from sdtm_lupus.firstcontact.check import check_findings
+    from sdtm_lupus.readers.export import detect_transport, read_export
+    from sdtm_lupus.readers.manifest import scan_export
+    from sdtm_lupus.sdtm import map_sdtm
+    from sdtm_lupus.sdtm.context import MapContext
+
+    raw_dir = Path(raw_dir)
+    study, mapping = load_configuration(study_path, mapping_path)
+    specs = study_specs(study)
+    transport = detect_transport(raw_dir, mapping)
+    files = sorted(p.name for p in raw_dir.iterdir() if p.is_file()) if raw_dir.is_dir() else []
+    progress(f"reading {transport} export {raw_dir}")
+    findings = scan_export(raw_dir) if raw_dir.is_dir() else []
+    rows_read: dict[str, int] = {}
+    mapped = False
+    if not errors(findings):
+        try:
+            forms, more = read_export(raw_dir, mapping, study.forms)
+        except InputError as exc:
+            findings += exc.findings
+        else:
+            findings += more
+            rows_read = {name: len(form) for name, form in forms.items()}
+            progress(f"mapping {sum(rows_read.values())} raw rows (nothing is written)")
+            ctx = MapContext(study=study, mapping=mapping, specs=specs, findings=findings)
+            map_sdtm(forms, ctx)
+            findings, mapped = ctx.findings, True
+    return check_findings(findings, mapping, study, specs, transport=transport, rows_read=rows_read,
+                          mapped=mapped, files=files)
 
 
 STUDIES_DIR = Path(__file__).resolve().parent.parent / "studies"

@@ -250,3 +250,44 @@ def _simulate(study, subjects, seed, out_dir, transport, encoding, inject, list_
         click.echo(f"wrote {summary.subjects} subjects ({rows} rows) to {out_dir}", err=True)
         for planted in summary.defects:
             click.echo(f"  planted {planted.kind}: {planted.file} row {planted.row} column {planted.column}", err=True)
+
+
+MAPPING_EXIT_HELP = ("Exit codes: 0 the mapping covers the export; 2 something is unknown to the mapping (or the "
+                     "export has errors), bad configuration or usage; 3 internal error (a bug: please report it).")
+
+
+@main.group(help=f"""Tools for a new site export: what its mapping needs (check) and a starting
+mapping (draft). Neither converts or writes datasets.
+
+{EXIT_CODES_HELP}""")
+def mapping() -> None:
+    pass
+
+
+@mapping.command("check", help=f"""Read the export in RAW_DIR with the study's mapping (or --mapping) and
+map it to SDTM without converting (no ADaM, no gate; nothing is written). Lists every unknown code,
+unit, lab test name, visit, drug, column, file and ODM OID once per distinct value, with its count
+and the rows where it first occurs, then the mapping YAML that would map them (`TODO` where you
+choose the target), then the other problems of the data grouped by value. --json prints all of it
+as JSON on stdout for pipelines.
+
+{MAPPING_EXIT_HELP}""")
+@click.argument("raw_dir", type=click.Path(path_type=Path))
+@click.option("--study", "study_path", required=True, type=click.Path(path_type=Path),
+              help="Study configuration (studies/*.yaml).")
+@click.option("--mapping", "mapping_path", type=click.Path(path_type=Path),
+              help="Mapping file to check (default: the one the study names).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+def mapping_check(raw_dir, study_path, mapping_path, as_json, quiet):
+    with _no_traceback(None):
+        from sdtm_lupus import api
+        from sdtm_lupus.config.loading import ConfigError
+        from sdtm_lupus.findings import InputError
+
+        try:
+            result = api.check_mapping(raw_dir, study_path, mapping_path=mapping_path, progress=_echo_err(quiet))
+        except (ConfigError, InputError) as exc:
+            _fail_input(exc, None)
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if as_json else result.text())
+        sys.exit(result.exit_code)
