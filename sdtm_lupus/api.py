@@ -302,6 +302,15 @@ def check_mapping(raw_dir: Path, study_path: Path, *, mapping_path: Path | None 
                           mapped=mapped, files=files)
 
 
+def draft_mapping(raw_dir: Path, out_path: Path, *, study_path: Path | None = None) -> int:
+    """`mapping draft`: write a starting mapping for a form-CSV export (firstcontact.draft); returns the
+    number of TODOs left for a human. Raises ConfigError (no CSV files, an existing --out, ...)."""
+    from sdtm_lupus.firstcontact.draft import write_draft
+
+    forms = load_study(study_path).forms if study_path else None
+    return write_draft(Path(raw_dir), Path(out_path), forms)
+
+
 STUDIES_DIR = Path(__file__).resolve().parent.parent / "studies"
 
 

@@ -291,3 +291,29 @@ def mapping_check(raw_dir, study_path, mapping_path, as_json, quiet):
             _fail_input(exc, None)
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if as_json else result.text())
         sys.exit(result.exit_code)
+
+
+@mapping.command("draft", help=f"""Write a starting mapping for the unseen form-CSV export in RAW_DIR to
+--out (never over an existing file): files matched to reference forms by their columns, columns
+matched by name (case and underscores ignored, simple synonyms) and by content (dates, times,
+checkboxes, numbers), the date format and encoding, and value maps, units, lab test names and
+drugs in the wording of the shipped reference mapping. What a human must choose is `TODO`; a
+mapping with a TODO left is refused until it is filled in. --study limits the forms to the
+study's. Then run `sdtm-lupus mapping check`.
+
+{MAPPING_EXIT_HELP}""")
+@click.argument("raw_dir", type=click.Path(path_type=Path))
+@click.option("--study", "study_path", type=click.Path(path_type=Path), help="Study configuration: its forms only.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Mapping file to write (.yaml); must not exist.")
+def mapping_draft(raw_dir, study_path, out_path):
+    with _no_traceback(None):
+        from sdtm_lupus import api
+        from sdtm_lupus.config.loading import ConfigError
+
+        try:
+            todo = api.draft_mapping(raw_dir, out_path, study_path=study_path)
+        except ConfigError as exc:
+            _fail_input(exc, None)
+        click.echo(f"wrote {out_path}" + (f": {todo} TODO(s) to fill in" if todo else ": no TODO")
+                   + f"; next: sdtm-lupus mapping check {raw_dir} --study STUDY.yaml --mapping {out_path}")
