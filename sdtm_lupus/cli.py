@@ -110,7 +110,9 @@ Define-XML 2.1 (define.xml, define.html) and, with --format xpt,json, Dataset-JS
 and OUT_DIR/validation.json (gate result, findings, reconciliation, endpoint summary).
 
 The output folder is replaced only when everything succeeded. When the validation gate
-fails, nothing is written to OUT_DIR and the report goes to OUT_DIR.rejected/. OUT_DIR may
+fails, nothing is written to OUT_DIR and the report goes to OUT_DIR.rejected/; on bad input
+(exit 2) stderr lists the problems grouped by rule, file, column and value, and every finding
+goes to OUT_DIR.rejected/input-problems.json. OUT_DIR may
 not be, contain or lie inside RAW_DIR; an existing OUT_DIR is replaced only when sdtm-lupus
 wrote it and nothing else was put into it, unless --overwrite is given.
 
