@@ -49,8 +49,14 @@ def study_specs(study: Study) -> Specs:
 
 
 def load_configuration(study_path: Path, mapping_path: Path | None) -> tuple[Study, Mapping]:
+    from sdtm_lupus.firstcontact.check import todo_problems
+
     study = load_study(study_path)
     mapping = load_mapping(mapping_path or study.mapping_path())
+    todo = todo_problems(mapping)
+    if todo:
+        raise ConfigError(f"{mapping.source}: {len(todo)} TODO(s) of a drafted mapping are not filled in: "
+                          + ", ".join(todo[:10]) + (" ..." if len(todo) > 10 else ""))
     missing = [f for f in study.forms if f not in mapping.forms]
     if missing:
         raise ConfigError(f"{mapping.source}: forms {missing} of study {study.studyid} have no entry under 'forms'")
@@ -67,11 +73,6 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     overwrite: replace an OUT that holds files sdtm-lupus did not write (see write/output_folder.py).
     """
     from sdtm_lupus.memory import release_free_memory
-    from sdtm_lupus.readers.export import detect_transport, read_export
-    from sdtm_lupus.readers.manifest import scan_export
-    from sdtm_lupus.sdtm import map_sdtm
-    from sdtm_lupus.sdtm.context import MapContext
-    from sdtm_lupus.write.ascii import apply_ascii_policy
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -88,6 +89,22 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     for name in check_output_target(raw_dir, out_dir, overwrite=overwrite):
         progress(f"removed {name}, left by an interrupted run")
     specs = study_specs(study)
+    try:
+        return _convert_checked(raw_dir, out_dir, study, mapping, specs, fail_on, progress, formats, timings, lap)
+    except InputError as exc:
+        _write_input_problems(exc, out_dir, study, raw_dir)
+        raise
+
+
+def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mapping, specs: Specs, fail_on: str,
+                     progress: Progress, formats: tuple[str, ...], timings: dict[str, float], lap) -> ConvertResult:
+    """convert() after the configuration and the output folder were checked."""
+    from sdtm_lupus.readers.export import detect_transport, read_export
+    from sdtm_lupus.readers.manifest import scan_export
+    from sdtm_lupus.sdtm import map_sdtm
+    from sdtm_lupus.sdtm.context import MapContext
+    from sdtm_lupus.write.ascii import apply_ascii_policy
+
     transport = detect_transport(raw_dir, mapping)
     progress(f"reading {transport} export {raw_dir}")
     scanned = scan_export(raw_dir) if raw_dir.is_dir() else []
@@ -140,6 +157,34 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     lap("write")
     return ConvertResult(exit_code, target, transport, {n: len(d) for n, d in datasets.items()},
                          ctx.findings, report, timings)
+
+
+INPUT_PROBLEMS = "input-problems.json"
+
+
+def _write_input_problems(exc: InputError, out_dir: Path, study: Study, raw_dir: Path) -> None:
+    """Bad input (exit 2): every finding, errors first and grouped by distinct value, goes to
+    OUT.rejected/input-problems.json (a marked folder, written atomically; OUT itself is untouched)."""
+    from sdtm_lupus.firstcontact.groups import group_findings
+    from sdtm_lupus.write.output_folder import OutputError
+
+    findings = errors_first(exc.findings)
+    counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "notice")}
+    payload = {"tool": {"name": "sdtm-lupus", "version": __version__}, "study": study.studyid,
+               "export": raw_dir.name, "status": "rejected: bad input", "exit_code": EXIT_INPUT,
+               "counts": counts, "groups": [g.to_dict() for g in group_findings(findings)],
+               "findings": [f.to_dict() for f in findings]}
+    target = rejected_dir(out_dir)
+
+    def fill(tmp: Path) -> None:
+        (tmp / INPUT_PROBLEMS).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    try:
+        write_output_folder(target, fill)
+    except OutputError as error:
+        exc.problems_file_error = str(error)
+        return
+    exc.problems_file = target / INPUT_PROBLEMS
 
 
 def is_adam(name: str) -> bool:
@@ -218,6 +263,51 @@ def build_report(study: Study, mapping: Mapping, specs: Specs, raw_dir: Path, tr
         "gate": gate.to_dict(),
         "findings": [f.to_dict() for f in ctx.findings],
     }
+
+
+def check_mapping(raw_dir: Path, study_path: Path, *, mapping_path: Path | None = None,
+                  progress: Progress = lambda _: None):
+    """`mapping check`: read and map the export (no ADaM, no gate, nothing written) and return what the
+    mapping lacks, grouped by distinct value, with the YAML that would map it (firstcontact.check.CheckResult).
+    Raises ConfigError for a bad study or mapping file."""
+    from sdtm_lupus.firstcontact.check import check_findings
+    from sdtm_lupus.readers.export import detect_transport, read_export
+    from sdtm_lupus.readers.manifest import scan_export
+    from sdtm_lupus.sdtm import map_sdtm
+    from sdtm_lupus.sdtm.context import MapContext
+
+    raw_dir = Path(raw_dir)
+    study, mapping = load_configuration(study_path, mapping_path)
+    specs = study_specs(study)
+    transport = detect_transport(raw_dir, mapping)
+    files = sorted(p.name for p in raw_dir.iterdir() if p.is_file()) if raw_dir.is_dir() else []
+    progress(f"reading {transport} export {raw_dir}")
+    findings = scan_export(raw_dir) if raw_dir.is_dir() else []
+    rows_read: dict[str, int] = {}
+    mapped = False
+    if not errors(findings):
+        try:
+            forms, more = read_export(raw_dir, mapping, study.forms)
+        except InputError as exc:
+            findings += exc.findings
+        else:
+            findings += more
+            rows_read = {name: len(form) for name, form in forms.items()}
+            progress(f"mapping {sum(rows_read.values())} raw rows (nothing is written)")
+            ctx = MapContext(study=study, mapping=mapping, specs=specs, findings=findings)
+            map_sdtm(forms, ctx)
+            findings, mapped = ctx.findings, True
+    return check_findings(findings, mapping, study, specs, transport=transport, rows_read=rows_read,
+                          mapped=mapped, files=files)
+
+
+def draft_mapping(raw_dir: Path, out_path: Path, *, study_path: Path | None = None) -> int:
+    """`mapping draft`: write a starting mapping for a form-CSV export (firstcontact.draft); returns the
+    number of TODOs left for a human. Raises ConfigError (no CSV files, an existing --out, ...)."""
+    from sdtm_lupus.firstcontact.draft import write_draft
+
+    forms = load_study(study_path).forms if study_path else None
+    return write_draft(Path(raw_dir), Path(out_path), forms)
 
 
 STUDIES_DIR = Path(__file__).resolve().parent.parent / "studies"

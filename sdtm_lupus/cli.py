@@ -28,17 +28,25 @@ def _echo_err(quiet: bool):
 def _fail_input(exc: Exception, log_json: Path | None) -> None:
     """Bad input or configuration: a plain message, exit 2, never a traceback.
 
-    stderr lists the errors; the --log-json log keeps every finding of the run (warnings too).
+    stderr lists the errors grouped by (rule, file, column, distinct value), with counts and first rows;
+    convert writes every finding to OUT.rejected/input-problems.json; the --log-json log keeps them too.
     """
     from sdtm_lupus.findings import InputError, errors
+    from sdtm_lupus.firstcontact.groups import group_findings, group_lines
 
     findings = exc.findings if isinstance(exc, InputError) else []
     problems = errors(findings) or findings
+    listed = getattr(exc, "problems_file", None)
     if problems:
-        lines = [f.text() for f in problems[:MAX_SHOWN]]
-        if len(problems) > MAX_SHOWN:
-            lines.append(f"... and {len(problems) - MAX_SHOWN} more (see --log-json)")
-        message = f"bad input: {len(problems)} problem(s); nothing was written\n" + "\n".join(lines)
+        groups = len(group_findings(problems))
+        lines = group_lines(problems, MAX_SHOWN)
+        distinct = f" in {groups} group(s)" if groups != len(problems) else ""
+        where = f"; nothing was written to {listed.parent.with_suffix('')}" if listed else "; nothing was written"
+        message = f"bad input: {len(problems)} problem(s){distinct}{where}\n" + "\n".join(lines)
+        if listed:
+            message += f"\nevery finding (errors first): {listed}"
+        elif getattr(exc, "problems_file_error", None):
+            message += f"\nthe list of problems could not be written: {exc.problems_file_error}"
     else:
         message = f"{exc}\nnothing was written"
     if log_json:
@@ -104,7 +112,9 @@ Define-XML 2.1 (define.xml, define.html) and, with --format xpt,json, Dataset-JS
 and OUT_DIR/validation.json (gate result, findings, reconciliation, endpoint summary).
 
 The output folder is replaced only when everything succeeded. When the validation gate
-fails, nothing is written to OUT_DIR and the report goes to OUT_DIR.rejected/. OUT_DIR may
+fails, nothing is written to OUT_DIR and the report goes to OUT_DIR.rejected/; on bad input
+(exit 2) stderr lists the problems grouped by rule, file, column and value, and every finding
+goes to OUT_DIR.rejected/input-problems.json. OUT_DIR may
 not be, contain or lie inside RAW_DIR; an existing OUT_DIR is replaced only when sdtm-lupus
 wrote it and nothing else was put into it, unless --overwrite is given.
 
@@ -244,3 +254,70 @@ def _simulate(study, subjects, seed, out_dir, transport, encoding, inject, list_
         click.echo(f"wrote {summary.subjects} subjects ({rows} rows) to {out_dir}", err=True)
         for planted in summary.defects:
             click.echo(f"  planted {planted.kind}: {planted.file} row {planted.row} column {planted.column}", err=True)
+
+
+MAPPING_EXIT_HELP = ("Exit codes: 0 the mapping covers the export; 2 something is unknown to the mapping (or the "
+                     "export has errors), bad configuration or usage; 3 internal error (a bug: please report it).")
+
+
+@main.group(help=f"""Tools for a new site export: what its mapping needs (check) and a starting
+mapping (draft). Neither converts or writes datasets.
+
+{EXIT_CODES_HELP}""")
+def mapping() -> None:
+    pass
+
+
+@mapping.command("check", help=f"""Read the export in RAW_DIR with the study's mapping (or --mapping) and
+map it to SDTM without converting (no ADaM, no gate; nothing is written). Lists every unknown code,
+unit, lab test name, visit, drug, column, file and ODM OID once per distinct value, with its count
+and the rows where it first occurs, then the mapping YAML that would map them (`TODO` where you
+choose the target), then the other problems of the data grouped by value. --json prints all of it
+as JSON on stdout for pipelines.
+
+{MAPPING_EXIT_HELP}""")
+@click.argument("raw_dir", type=click.Path(path_type=Path))
+@click.option("--study", "study_path", required=True, type=click.Path(path_type=Path),
+              help="Study configuration (studies/*.yaml).")
+@click.option("--mapping", "mapping_path", type=click.Path(path_type=Path),
+              help="Mapping file to check (default: the one the study names).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+def mapping_check(raw_dir, study_path, mapping_path, as_json, quiet):
+    with _no_traceback(None):
+        from sdtm_lupus import api
+        from sdtm_lupus.config.loading import ConfigError
+        from sdtm_lupus.findings import InputError
+
+        try:
+            result = api.check_mapping(raw_dir, study_path, mapping_path=mapping_path, progress=_echo_err(quiet))
+        except (ConfigError, InputError) as exc:
+            _fail_input(exc, None)
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if as_json else result.text())
+        sys.exit(result.exit_code)
+
+
+@mapping.command("draft", help=f"""Write a starting mapping for the unseen form-CSV export in RAW_DIR to
+--out (never over an existing file): files matched to reference forms by their columns, columns
+matched by name (case and underscores ignored, simple synonyms) and by content (dates, times,
+checkboxes, numbers), the date format and encoding, and value maps, units, lab test names and
+drugs in the wording of the shipped reference mapping. What a human must choose is `TODO`; a
+mapping with a TODO left is refused until it is filled in. --study limits the forms to the
+study's. Then run `sdtm-lupus mapping check`.
+
+{MAPPING_EXIT_HELP}""")
+@click.argument("raw_dir", type=click.Path(path_type=Path))
+@click.option("--study", "study_path", type=click.Path(path_type=Path), help="Study configuration: its forms only.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Mapping file to write (.yaml); must not exist.")
+def mapping_draft(raw_dir, study_path, out_path):
+    with _no_traceback(None):
+        from sdtm_lupus import api
+        from sdtm_lupus.config.loading import ConfigError
+
+        try:
+            todo = api.draft_mapping(raw_dir, out_path, study_path=study_path)
+        except ConfigError as exc:
+            _fail_input(exc, None)
+        click.echo(f"wrote {out_path}" + (f": {todo} TODO(s) to fill in" if todo else ": no TODO")
+                   + f"; next: sdtm-lupus mapping check {raw_dir} --study STUDY.yaml --mapping {out_path}")

@@ -46,6 +46,8 @@ class InputError(Exception):
         if isinstance(findings, str):
             findings = Finding(rule="INPUT", severity="error", message=findings)
         self.findings = [findings] if isinstance(findings, Finding) else list(findings)
+        self.problems_file = None      # where convert wrote every finding (OUT.rejected/input-problems.json)
+        self.problems_file_error: str | None = None
         super().__init__("\n".join(f.text() for f in self.findings))
 
 

@@ -12,6 +12,7 @@ from sdtm_lupus.cli import main
 from sdtm_lupus.write.xpt import read_xpt
 from tests.export_builder import write_export
 from tests.paths import MAPPINGS, STUDIES
+from tests.rejected import assert_only_input_problems
 from tests.sdtm.builders import dose_row, enrol_row
 
 STUDY = str(STUDIES / "NCT04515719.yaml")
@@ -59,6 +60,33 @@ def test_every_command_is_documented_with_exit_codes(command):
     assert result.exit_code == 0
     assert main.commands[command].help, f"{command} has no help text"
     assert "Exit codes: 0 success; 1 validation failed" in result.output
+
+
+@pytest.mark.parametrize("command", sorted(main.commands["mapping"].commands))
+def test_every_mapping_command_is_documented_with_exit_codes(command):
+    result = invoke("mapping", command, "--help")
+    assert result.exit_code == 0 and main.commands["mapping"].commands[command].help
+    assert "Exit codes: 0 the mapping covers the export; 2 something is unknown" in result.output
+
+
+def test_repeated_bad_input_is_one_line_per_distinct_value_and_the_full_list_is_in_out_rejected(tmp_path):
+    rows = mini_rows()
+    rows["cm"] = [rows["cm"][0] | {"CMSPID": str(i), "CMDOSU": "ugg"} for i in range(1, 8)]
+    raw = write_export(tmp_path / "raw", "NCT04515719", rows)
+    out = tmp_path / "out"
+    result = invoke("convert", raw, "--study", STUDY, "--out", out)
+    assert result.exit_code == 2, result.output
+    assert "bad input: 7 problem(s) in 1 group(s); nothing was written to " in result.output
+    assert result.output.count("'ugg'") == 1
+    assert "ERROR [MAP-CODE] cm.csv rows 2, 3, 4, ... (7 rows), column CMDOSU: CMDOSU 'ugg'" in result.output
+    assert f"every finding (errors first): {out}.rejected/input-problems.json" in result.output
+    problems = assert_only_input_problems(out)
+    assert problems["counts"]["error"] == 7 and len([f for f in problems["findings"] if f["rule"] == "MAP-CODE"]) == 7
+    assert problems["groups"][0]["count"] == 7 and problems["groups"][0]["first_rows"] == [2, 3, 4]
+    # a later good run removes the stale list
+    assert invoke("convert", write_export(tmp_path / "good", "NCT04515719", mini_rows()), "--study", STUDY,
+                  "--out", out, "-q").exit_code == 0
+    assert not (tmp_path / "out.rejected").exists()
 
 
 def test_convert_writes_dm_ex_and_report(tmp_path):
@@ -112,7 +140,7 @@ def test_damaged_export_exits_2_names_file_row_column_and_writes_nothing(tmp_pat
     for text in expected:
         assert text in result.output
     assert "nothing was written" in result.output
-    assert not out.exists() and not list(tmp_path.glob("out*"))
+    assert_only_input_problems(out)
 
 
 def test_failed_gate_exits_1_keeps_previous_output_and_writes_report_aside(tmp_path):

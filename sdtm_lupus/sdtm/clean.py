@@ -20,6 +20,7 @@ import pandas as pd
 from sdtm_lupus.readers.cells import hostile_cells, non_ascii
 from sdtm_lupus.readers.forms import ROW, Form
 from sdtm_lupus.sdtm.context import MapContext
+from sdtm_lupus.sdtm.ct_values import accept_ct_values
 from sdtm_lupus.sdtm.dates import BLANKS, FIRST_YEAR, LAST_YEAR, parse_dates, parse_time
 from sdtm_lupus.sdtm.numbers import NON_NEGATIVE, Bounds, parse_numbers
 from sdtm_lupus.specs import load_raw_layout
@@ -133,11 +134,17 @@ def _checkbox(form: Form, column: str, ctx: MapContext) -> pd.Series:
 
 
 def _code(form: Form, column: str, ctx: MapContext) -> pd.Series:
+    """Through the value map; a value it lacks that is a term or synonym of the column's codelist is accepted
+    (sdtm/ct_values.py); without a value map other values pass as collected."""
     text = form.data[column]
     value_map = ctx.mapping.value_map(form.name, column)
+    value = nullable(text.map(value_map or {}))
+    unmapped = text[value.isna() & (text != "")]
+    accepted = accept_ct_values(form, column, ctx, unmapped, "values")
+    if accepted:
+        value = value.where(value.notna(), text.map(accepted))
     if value_map is None:
-        return nullable(text)
-    value = nullable(text.map(value_map))
+        return value.where(value.notna(), nullable(text))
     bad = value.isna() & (text != "")
     _bad(form, ctx, column, bad, "MAP-CODE", _why(text, bad, f"not in the mapping's value map {form.name}.{column}"))
     return value

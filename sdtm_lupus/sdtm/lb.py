@@ -28,6 +28,7 @@ from sdtm_lupus.distinct import shared_text
 from sdtm_lupus.readers.cells import describe
 from sdtm_lupus.readers.forms import ROW
 from sdtm_lupus.sdtm.context import FILE, SRCROW
+from sdtm_lupus.sdtm.ct_values import accept_ct_values
 from sdtm_lupus.sdtm.numbers import NON_NEGATIVE, parse_numbers
 from sdtm_lupus.sdtm.state import MapState
 from sdtm_lupus.sdtm.timing import derive_lobxfl
@@ -69,6 +70,10 @@ def build_lb(lab: pd.DataFrame, state: MapState, defs: LabTests) -> pd.DataFrame
 
     # units and conversion factors, on unique (definition, unit) pairs
     unit = d["LBORRESU"].map({u: mapping.units.get(u.strip()) for u in pd.unique(d["LBORRESU"].dropna())}).astype(object)
+    # a CDISC lab unit (or a listed synonym) needs no `units` entry (sdtm/ct_values.py)
+    accepted = accept_ct_values(form, "LBORRESU", ctx, d["LBORRESU"][d["LBORRESU"].notna() & unit.isna()], "units")
+    if accepted:
+        unit = unit.where(unit.notna(), d["LBORRESU"].map(accepted))
     factors = pd.DataFrame([(k, u, f) for k, t in defs.tests.items() for u, f in t.all_factors().items()],
                            columns=["_def", "_unit", "_factor"])
     factor = pd.Series(d[["_def"]].assign(_unit=unit).merge(factors, how="left", on=["_def", "_unit"])["_factor"]

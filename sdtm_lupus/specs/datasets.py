@@ -64,6 +64,29 @@ class Codelist(_Strict):
     code: str | None = None
     extensible: bool
     terms: dict[str, str | None]
+    # submission value -> other spellings a site may send (`ug: [mcg, µg]`): accepted without a value map
+    synonyms: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _synonyms_of_terms(self) -> "Codelist":
+        seen: dict[str, str] = {}
+        for term, spellings in self.synonyms.items():
+            if term not in self.terms:
+                raise ValueError(f"synonyms: {term!r} is not a term of the codelist")
+            for spelling in spellings:
+                if spelling in self.terms or spelling in seen:
+                    raise ValueError(f"synonyms: {spelling!r} is already a term or a synonym of {seen.get(spelling, spelling)!r}")
+                seen[spelling] = term
+        return self
+
+    def submission_value(self, value: str) -> str | None:
+        """The term a raw value stands for: the term itself (case-sensitive) or a listed synonym; else None."""
+        if value in self.terms:
+            return value
+        for term, spellings in self.synonyms.items():
+            if value in spellings:
+                return term
+        return None
 
 
 class Terminology(_Strict):

@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from sdtm_lupus.config.loading import load_model
 from sdtm_lupus.specs.standards import SPECS_DIR
@@ -32,6 +32,12 @@ class RawLayout(_Strict):
 
     common: tuple[str, ...]
     forms: dict[str, RawFormSpec]
+    # "form.COLUMN" -> the codelist of the SDTM variable the column feeds (specs/ct): a raw value that is
+    # a term or a synonym of it is accepted without a value map entry (sdtm/clean.py, sdtm/lb.py)
+    codelists: dict[str, str] = Field(default_factory=dict)
+
+    def codelist(self, form: str, column: str) -> str | None:
+        return self.codelists.get(f"{form}.{column}")
 
     def columns(self, form: str) -> list[str]:
         return [*self.common, *self.forms[form].columns]

@@ -18,6 +18,7 @@ from sdtm_lupus.cli import main
 from sdtm_lupus.write.xpt import XptDataset, XptError, XptVariable, _char_table, check_xpt, write_xpt
 from tests.export_builder import write_export
 from tests.paths import STUDIES
+from tests.rejected import assert_only_input_problems
 from tests.test_cli import mini_rows
 from tests.validate.test_reports import read_xlsx
 
@@ -63,7 +64,7 @@ def refused(tmp_path: Path, raw: Path, *expected: str) -> str:
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
     assert "nothing was written" in result.output
-    assert not out.exists() and not list(tmp_path.glob("out*"))
+    assert_only_input_problems(out)
     for text in expected:
         assert text in result.output, (text, result.output)
     return result.output
