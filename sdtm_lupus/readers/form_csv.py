@@ -118,7 +118,12 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
     position = {}
     for i, name in enumerate(header):
         position.setdefault(name, i)
-    wanted = {col: source.rename.get(col, col) for col in columns}
+    wanted = {col: source.rename.get(col, col) for col in columns if col not in source.absent}
+    for col in source.absent:
+        if col in position and col not in set(wanted.values()) | set(other_columns):
+            fatal.append(finding("READ-ABSENT-COLUMN", f"column {col} is in the header, but the mapping declares it "
+                                 f"absent (forms.{form}.absent): remove it from absent so that the file's values are read",
+                                 variable=col, row=1))
     for col, src in wanted.items():
         shown = src if src == col else f"{src} (reference column {col})"
         if src not in position:
@@ -152,6 +157,7 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
         raise InputError(fatal + findings)
 
     values = {col: parsed.column(position[src]) for col, src in wanted.items()}
+    values.update({col: [default] * len(starts) for col, default in source.absent.items() if col in columns})
     result = build_form(form, file_label, columns, values, starts)
     if hostile:
         fatal = hostile_cells(result)
