@@ -134,7 +134,7 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
         elif header.count(src) > 1:
             fatal.append(finding("READ-DUPLICATE-COLUMN", f"column {shown} appears {header.count(src)} times "
                                  "in the header", variable=src, row=1))
-    used = set(wanted.values()) | set(other_columns)
+    used = set(wanted.values()) | set(other_columns) | set(source.absent)   # an absent column in the file: READ-ABSENT-COLUMN
     for name in dict.fromkeys(header):
         if name not in used:
             findings.append(finding("READ-EXTRA-COLUMN", severity="warning", variable=name, row=1,
