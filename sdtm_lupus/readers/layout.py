@@ -68,7 +68,7 @@ def _replace(form: Form, column: str, convert: Callable[[str], str | None]) -> d
         elif new != value:
             table[value] = new
     if table:
-        form.data[column] = values.map(lambda v: table.get(v, v)).astype("str")
+        form.data[column] = values.map(table).fillna(values).astype("str")
     return failed
 
 
