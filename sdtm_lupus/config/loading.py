@@ -254,7 +254,7 @@ def locate(lines: dict[tuple, Location] | None, loc: tuple, path: Path) -> str:
         where = lines.get(tuple(loc[:end]))
         if where is not None:
             file, line = where
-            return f"line {line}: " if Path(file) == Path(path) else f"{file} line {line}: "
+            return f"line {line}: " if Path(file).resolve() == Path(path).resolve() else f"{file} line {line}: "
     return ""
 
 

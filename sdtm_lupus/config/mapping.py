@@ -8,6 +8,7 @@ dictionaries. Nothing here executes code from the file.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -35,10 +36,37 @@ VALUE_MAP_KINDS = ("code",)
 # ... and to these columns, which the mapper reads through a value map although their kind is
 # not `code` (sdtm/lb.py: result terms and lab category).
 VALUE_MAP_COLUMNS = {"lab": ("LBORRES", "LBCAT")}
+# Column kinds (specs/raw-forms.yaml) each per-column key applies to (recode: any column).
+NUMBER_KINDS = ("number", "integer")
+DATE_KINDS = ("date", "fulldate")
+CHECKBOX_KINDS = ("checkbox",)
+MAX_DECIMALS = 12
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_date_format(v: str) -> str:
+    """Only known tokens, each once, YYYY always, DD only with a month; other characters are separators."""
+    if v == "ISO8601":
+        return v
+    allowed = f"allowed tokens: {', '.join(DATE_TOKENS)} (or the whole format ISO8601), other characters " \
+              "are separators and may not be ASCII letters or digits"
+    parts = re.split(r"(YYYY|MMM|MM|DD)", v)
+    unknown = [word for literal in parts[0::2] for word in re.findall(r"[A-Za-z0-9]+", literal)]
+    if unknown:
+        raise ValueError(f"unknown token {shown(unknown[0])} in {shown(v)}; {allowed}")
+    tokens = parts[1::2]
+    twice = sorted({t for t in tokens if tokens.count(t) > 1})
+    if twice or ("MM" in tokens and "MMM" in tokens):
+        raise ValueError(f"{shown(v)} gives the {'year' if 'YYYY' in twice else 'day' if 'DD' in twice else 'month'}"
+                         f" twice; {allowed}")
+    if "YYYY" not in tokens:
+        raise ValueError(f"{shown(v)} has no year (YYYY); {allowed}")
+    if "DD" in tokens and not {"MM", "MMM"} & set(tokens):
+        raise ValueError(f"{shown(v)} has a day but no month (MM or MMM); {allowed}")
+    return v
 
 
 class DateFormat(_Strict):
@@ -52,24 +80,57 @@ class DateFormat(_Strict):
     @field_validator("format")
     @classmethod
     def _tokens(cls, v: str) -> str:
-        """Only known tokens, each once, YYYY always, DD only with a month; other characters are separators."""
-        if v == "ISO8601":
-            return v
-        allowed = f"allowed tokens: {', '.join(DATE_TOKENS)} (or the whole format ISO8601), other characters " \
-                  "are separators and may not be ASCII letters or digits"
-        parts = re.split(r"(YYYY|MMM|MM|DD)", v)
-        unknown = [word for literal in parts[0::2] for word in re.findall(r"[A-Za-z0-9]+", literal)]
-        if unknown:
-            raise ValueError(f"unknown token {shown(unknown[0])} in {shown(v)}; {allowed}")
-        tokens = parts[1::2]
-        twice = sorted({t for t in tokens if tokens.count(t) > 1})
-        if twice or ("MM" in tokens and "MMM" in tokens):
-            raise ValueError(f"{shown(v)} gives the {'year' if 'YYYY' in twice else 'day' if 'DD' in twice else 'month'}"
-                             f" twice; {allowed}")
-        if "YYYY" not in tokens:
-            raise ValueError(f"{shown(v)} has no year (YYYY); {allowed}")
-        if "DD" in tokens and not {"MM", "MMM"} & set(tokens):
-            raise ValueError(f"{shown(v)} has a day but no month (MM or MMM); {allowed}")
+        return _check_date_format(v)
+
+
+class DateFormatOverride(_Strict):
+    """`date_formats` entry: the fields given replace those of the mapping's `dates`."""
+    format: str | None = None
+    unknown_day: str | None = None
+    unknown_month: str | None = None
+    unknown_year: str | None = None
+
+    @field_validator("format")
+    @classmethod
+    def _tokens(cls, v: str | None) -> str | None:
+        return None if v is None else _check_date_format(v)
+
+
+class Checkboxes(_Strict):
+    """`checkboxes` entry: the texts of a checked and an unchecked box (a field not given: the mapping's
+    `checkbox_checked` / `checkbox_unchecked`)."""
+    checked: tuple[str, ...] | None = None
+    unchecked: tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Checkboxes:
+        both = sorted(set(self.checked or ()) & set(self.unchecked or ()))
+        if both:
+            raise ValueError(f"{shown(both[0])} is both checked and unchecked")
+        return self
+
+
+class Recode(_Strict):
+    """Long form of a `recode` entry: `{map: {...}, unmapped: keep}` keeps values not in the map."""
+    map: dict[str, str]
+    unmapped: Literal["error", "keep"] = "error"
+
+
+class NumberTransform(_Strict):
+    """`numbers` entry: reference value = site value * scale + offset (exact decimals)."""
+    scale: Decimal = Decimal(1)
+    offset: Decimal = Decimal(0)
+    decimals: int | None = Field(default=None, ge=0, le=MAX_DECIMALS)   # None: shortest plain decimal
+
+    @field_validator("scale", "offset")
+    @classmethod
+    def _finite(cls, v: Decimal, info) -> Decimal:
+        if not v.is_finite():
+            raise ValueError(f"{info.field_name} must be a finite number")
+        if info.field_name == "scale" and v == 0:
+            raise ValueError("scale 0 would turn every value into the offset")
+        if v != 0 and not -30 <= v.adjusted() <= 30:
+            raise ValueError(f"{info.field_name} {v} is out of range (1e-30 to 1e30)")
         return v
 
 
@@ -83,6 +144,7 @@ class FormSource(_Strict):
     required: bool = True
     rename: dict[str, str] = Field(default_factory=dict)   # reference column -> source column
     odm_items: dict[str, str] = Field(default_factory=dict)  # reference column -> ItemOID
+    absent: dict[str, str] = Field(default_factory=dict)     # reference column the file lacks -> its value
 
     @field_validator("rename", "odm_items")
     @classmethod
@@ -248,6 +310,13 @@ class Mapping(_Strict):
     lab_tests: dict[str, str] = Field(default_factory=dict)
     # drug dictionary: verbatim name (any case, any script) -> coded drug
     drugs: dict[str, Drug] = Field(default_factory=dict)
+    # layout step (readers/layout.py), both transports: "form.COLUMN" | "form.*" | "*.COLUMN" ->
+    # {site value: reference value} (strict) or {map: {...}, unmapped: keep}
+    recode: dict[str, dict[str, str] | Recode] = Field(default_factory=dict)
+    numbers: dict[str, NumberTransform] = Field(default_factory=dict)
+    # parse step (sdtm/clean.py): per-column date formats and checkbox vocabularies
+    date_formats: dict[str, DateFormatOverride] = Field(default_factory=dict)
+    checkboxes: dict[str, Checkboxes] = Field(default_factory=dict)
     source: Path | None = Field(default=None, exclude=True)
 
     @field_validator("values")
@@ -258,9 +327,44 @@ class Mapping(_Strict):
                 raise ValueError(f"key {key!r} must be 'form.COLUMN'")
         return v
 
+    @field_validator("recode", "numbers", "date_formats", "checkboxes")
+    @classmethod
+    def _column_keys(cls, v: dict) -> dict:
+        for key in v:
+            form, _, column = key.partition(".")
+            if not form or not column or "." in column or form == column == "*":
+                raise ValueError(f"key {key!r} must be 'form.COLUMN', 'form.*' or '*.COLUMN'")
+        return v
+
     def value_map(self, form: str, column: str) -> dict[str, str] | None:
         """Value map of a column; "form.*" applies to every column of the form."""
         return self.values.get(f"{form}.{column}") or self.values.get(f"{form}.*")
+
+    @staticmethod
+    def per_column(table: dict, form: str, column: str):
+        """The entry of a per-column table for form.column: "form.COLUMN", else "form.*", else "*.COLUMN"."""
+        for key in (f"{form}.{column}", f"{form}.*", f"*.{column}"):
+            if key in table:
+                return table[key]
+        return None
+
+    def recode_map(self, form: str, column: str) -> Recode | None:
+        entry = self.per_column(self.recode, form, column)
+        return Recode(map=entry) if isinstance(entry, dict) else entry
+
+    def date_format(self, form: str, column: str) -> DateFormat:
+        """`dates`, with the fields that `date_formats` gives for this column replaced."""
+        override = self.per_column(self.date_formats, form, column)
+        if override is None:
+            return self.dates
+        return self.dates.model_copy(update=override.model_dump(exclude_none=True))
+
+    def checkbox_texts(self, form: str, column: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(checked, unchecked) texts of a checkbox column."""
+        entry = self.per_column(self.checkboxes, form, column) or Checkboxes()
+        checked = self.checkbox_checked if entry.checked is None else entry.checked
+        unchecked = self.checkbox_unchecked if entry.unchecked is None else entry.unchecked
+        return checked, unchecked
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -329,6 +433,13 @@ def layout_problems(mapping: Mapping, layout: RawLayout) -> list[tuple[tuple, st
                 problems.append((("forms", name, "rename", column), f"site column {shown(site)} is already read "
                                  f"as {read_as[site]}; each reference column needs its own site column"))
             read_as.setdefault(site, column)
+        for column in source.absent:
+            if column not in columns:
+                problems.append((("forms", name, "absent", column), f"not a column of form {name}"
+                                 f"{suggest(column, columns)}"))
+            elif column in source.rename:
+                problems.append((("forms", name, "absent", column), f"{column} is also renamed (read from site column "
+                                 f"{shown(source.rename[column])}): a column is either read or absent"))
         by_item: dict[str, str] = {}
         for column in columns:
             if column in COMMON_COLUMNS:
@@ -357,6 +468,55 @@ def layout_problems(mapping: Mapping, layout: RawLayout) -> list[tuple[tuple, st
             kind = layout.forms[form].columns[column]
             problems.append((loc, f"never applied: {form}.{column} is a {kind} column, read without a value map "
                              f"(value maps apply to {described})"))
+    problems += _per_column_problems(mapping, layout)
+    return problems
+
+
+# key -> (column kinds it applies to (None: any), what they are called in a message)
+_PER_COLUMN = {
+    "recode": (None, "any column"),
+    "numbers": (NUMBER_KINDS, "number and integer columns"),
+    "date_formats": (DATE_KINDS, "date columns"),
+    "checkboxes": (CHECKBOX_KINDS, "checkbox columns"),
+}
+
+
+def _per_column_problems(mapping: Mapping, layout: RawLayout) -> list[tuple[tuple, str]]:
+    """Every key of recode / numbers / date_formats / checkboxes names a form and a column it can apply to."""
+    problems: list[tuple[tuple, str]] = []
+    forms = list(layout.forms)
+    for key_name, (kinds, described) in _PER_COLUMN.items():
+        def fits(form: str, column: str, kinds=kinds) -> bool:
+            kind = "common" if column in layout.common else layout.forms[form].columns.get(column)
+            return kind is not None and (kinds is None or kind in kinds)
+
+        def fitting(form: str, kinds=kinds) -> list[str]:
+            return [c for c in layout.columns(form) if fits(form, c, kinds)]
+
+        for key in getattr(mapping, key_name):
+            form, _, column = key.partition(".")
+            loc = (key_name, key)
+            if form == "*":
+                everywhere = list(dict.fromkeys(c for f in forms for c in fitting(f)))
+                if column not in everywhere:
+                    problems.append((loc, f"{shown(column)} is not a column of any form that {key_name} applies to "
+                                     f"({described}){suggest(column, everywhere)}"))
+            elif form not in layout.forms:
+                problems.append((loc, f"unknown form {shown(form)}{suggest(form, forms)}"))
+            elif column == "*":
+                if not fitting(form):
+                    problems.append((loc, f"never applied: form {form} has no {described}"))
+            elif column not in layout.columns(form):
+                problems.append((loc, f"{shown(column)} is not a column of form {form}"
+                                 f"{suggest(column, fitting(form) or layout.columns(form))}"))
+            elif not fits(form, column):
+                kind = layout.forms[form].columns[column] if column not in layout.common else "common"
+                problems.append((loc, f"never applied: {form}.{column} is a {kind} column ({key_name} applies to "
+                                 f"{described})"))
+    for key, entry in mapping.recode.items():
+        table = entry.map if isinstance(entry, Recode) else entry
+        if not table:
+            problems.append((("recode", key), "empty map: give at least one site value"))
     return problems
 
 

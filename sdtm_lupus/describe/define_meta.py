@@ -189,6 +189,10 @@ def _collected_text(form: str, columns: list[str], mapping: Mapping, value_map: 
     for column in columns:
         site = source.rename.get(column) if source else None
         text = column + (f" (site column {site})" if site and site != column else "")
+        if mapping.recode_map(form, column) is not None:
+            text += ", site values recoded to the reference layout's by the mapping's recode map"
+        if mapping.per_column(mapping.numbers, form, column) is not None:
+            text += ", converted to the reference unit by the mapping's numbers entry"
         if value_map and mapping.value_map(form, column):
             text += f", site values mapped by the mapping's value map {form}.{column}"
         named.append(text)

@@ -197,7 +197,7 @@ def normalized(name: str) -> str:
 def unknowns_of(findings: list[Finding], mapping: Mapping, study: Study, specs: Specs,
                 files: list[str] | None = None) -> list[Unknown]:
     """One Unknown per distinct (kind, key, value) among the findings of rules in UNKNOWN_RULES."""
-    from sdtm_lupus.sdtm.lb import load_lab_tests
+    from sdtm_lupus.specs import load_lab_tests
 
     layout = load_raw_layout()
     codelists = specs.terminology.codelists

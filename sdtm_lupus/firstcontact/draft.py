@@ -237,8 +237,7 @@ def draft_mapping(raw_dir: Path, forms: list[str] | None = None, name: str = "dr
             if coded is None:
                 uncoded.append(drug)
                 continue
-            fields = [f"decod: {_q(coded.decod)}"] + ([f"cmclas: {coded.cmclas}"] if coded.cmclas else []) + \
-                ([f"prednisone_factor: {coded.prednisone_factor:g}"] if coded.prednisone_factor is not None else [])
+            fields = [f"decod: {_q(coded.decod)}"] + ([f"cmclas: {coded.cmclas}"] if coded.cmclas else [])
             entries.append(f"  {_q(drug)}: {{{', '.join(fields)}}}")
         lines += ["drugs:", *entries] if entries else []
         lines += [f"# not coded (CMDECOD stays empty, a warning): {_q(d)}: {{decod: ..., cmclas: ...}}" for d in uncoded]

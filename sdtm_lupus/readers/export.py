@@ -11,6 +11,7 @@ from sdtm_lupus.config.mapping import Mapping
 from sdtm_lupus.findings import Finding, InputError, errors, errors_first
 from sdtm_lupus.readers.form_csv import empty_form, read_form_csv
 from sdtm_lupus.readers.forms import Forms
+from sdtm_lupus.readers.layout import apply_layout
 from sdtm_lupus.readers.manifest import verify_manifest
 from sdtm_lupus.readers.odm import read_odm
 from sdtm_lupus.specs import RawLayout, load_raw_layout
@@ -25,7 +26,8 @@ def read_export(raw_dir: Path, mapping: Mapping, forms: Iterable[str],
                 layout: RawLayout | None = None) -> tuple[Forms, list[Finding]]:
     """Read the study's forms from an export folder (manifest verified first when present).
 
-    Returns Forms keyed by form name, in the order given, and non-fatal findings. Raises
+    The mapping's `recode` and `numbers` are applied to what was read (readers/layout.py, both
+    transports). Returns Forms keyed by form name, in the order given, and non-fatal findings. Raises
     InputError with every fatal finding (errors first), ConfigError when the mapping or
     layout lacks a form the study lists.
     """
@@ -56,6 +58,8 @@ def read_export(raw_dir: Path, mapping: Mapping, forms: Iterable[str],
         except InputError as exc:
             raise InputError(errors_first(findings + exc.findings)) from None
         findings += odm_findings + required_rows(result, mapping, names)
+        if not errors(findings):
+            findings += apply_layout(result, mapping)
         if errors(findings):
             raise InputError(errors_first(findings))
         return result, findings
@@ -64,7 +68,8 @@ def read_export(raw_dir: Path, mapping: Mapping, forms: Iterable[str],
     used_by_file: dict[str, set[str]] = {}
     for name in names:
         source = mapping.forms[name]
-        used_by_file.setdefault(source.file, set()).update(source.rename.get(c, c) for c in columns[name])
+        used_by_file.setdefault(source.file, set()).update(source.rename.get(c, c) for c in columns[name]
+                                                           if c not in source.absent)
 
     result: Forms = {}
     read: list[str] = []  # forms whose file was read without error
@@ -93,6 +98,8 @@ def read_export(raw_dir: Path, mapping: Mapping, forms: Iterable[str],
             findings.append(Finding(rule="READ-IO", severity="error", dataset=name, file=source.file,
                                     message=f"cannot read file: {exc.strerror or exc}"))
     findings += required_rows(result, mapping, read)
+    if not errors(findings):
+        findings += apply_layout(result, mapping)
     if errors(findings):
         raise InputError(errors_first(findings))
     return result, findings

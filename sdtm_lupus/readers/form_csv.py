@@ -118,7 +118,12 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
     position = {}
     for i, name in enumerate(header):
         position.setdefault(name, i)
-    wanted = {col: source.rename.get(col, col) for col in columns}
+    wanted = {col: source.rename.get(col, col) for col in columns if col not in source.absent}
+    for col in source.absent:
+        if col in position and col not in set(wanted.values()) | set(other_columns):
+            fatal.append(finding("READ-ABSENT-COLUMN", f"column {col} is in the header, but the mapping declares it "
+                                 f"absent (forms.{form}.absent): remove it from absent so that the file's values are read",
+                                 variable=col, row=1))
     for col, src in wanted.items():
         shown = src if src == col else f"{src} (reference column {col})"
         if src not in position:
@@ -129,7 +134,7 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
         elif header.count(src) > 1:
             fatal.append(finding("READ-DUPLICATE-COLUMN", f"column {shown} appears {header.count(src)} times "
                                  "in the header", variable=src, row=1))
-    used = set(wanted.values()) | set(other_columns)
+    used = set(wanted.values()) | set(other_columns) | set(source.absent)   # an absent column in the file: READ-ABSENT-COLUMN
     for name in dict.fromkeys(header):
         if name not in used:
             findings.append(finding("READ-EXTRA-COLUMN", severity="warning", variable=name, row=1,
@@ -152,6 +157,7 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
         raise InputError(fatal + findings)
 
     values = {col: parsed.column(position[src]) for col, src in wanted.items()}
+    values.update({col: [default] * len(starts) for col, default in source.absent.items() if col in columns})
     result = build_form(form, file_label, columns, values, starts)
     if hostile:
         fatal = hostile_cells(result)

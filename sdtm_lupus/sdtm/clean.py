@@ -75,7 +75,7 @@ def _text(form: Form, column: str, ctx: MapContext) -> pd.Series:
 
 
 def _date(form: Form, column: str, ctx: MapContext, *, full: bool = False) -> pd.Series:
-    iso, problem, partial = parse_dates(form.data[column], ctx.mapping.dates)
+    iso, problem, partial = parse_dates(form.data[column], ctx.mapping.date_format(form.name, column))
     _bad(form, ctx, column, problem.notna() & iso.isna(), "MAP-DATE", problem)
     _bad(form, ctx, column, problem.notna() & iso.notna(), "MAP-DATE-PARTIAL", problem, "warning")
     if full:
@@ -126,10 +126,10 @@ def _yesno(form: Form, column: str, ctx: MapContext) -> pd.Series:
 
 def _checkbox(form: Form, column: str, ctx: MapContext) -> pd.Series:
     text = form.data[column].str.strip(BLANKS)
-    checked = text.isin(ctx.mapping.checkbox_checked)
-    unknown = ~checked & ~text.isin(ctx.mapping.checkbox_unchecked)
-    _bad(form, ctx, column, unknown, "MAP-CHECKBOX",
-         _why(text, unknown, f"expected one of {list(ctx.mapping.checkbox_checked + ctx.mapping.checkbox_unchecked)}"))
+    yes, no = ctx.mapping.checkbox_texts(form.name, column)
+    checked = text.isin(yes)
+    unknown = ~checked & ~text.isin(no)
+    _bad(form, ctx, column, unknown, "MAP-CHECKBOX", _why(text, unknown, f"expected one of {list(yes + no)}"))
     return checked
 
 

@@ -272,7 +272,7 @@ def unknown_top_level_key(tmp_path):
 def unknown_nested_key(tmp_path):
     path = mapping(tmp_path, "forms:\n  enrol: {fille: enrol2.csv}\n")
     return Case("mapping", path, ["line 4: forms.enrol.fille: Extra inputs are not permitted (unknown key; "
-                                  "did you mean 'file'? allowed: file, odm_form, required, rename, odm_items)"])
+                                  "did you mean 'file'? allowed: file, odm_form, required, rename, odm_items, absent)"])
 
 
 @case
