@@ -257,11 +257,12 @@ class OdmLayout(_Strict):
         return source.odm_form or self.form_oid.format(FORM=name.upper(), form=name.lower())
 
     def item_oids(self, name: str, source: FormSource, columns) -> dict[str, str]:
-        """ItemOID -> reference column for the form's non-common columns (odm_items win over item_oid)."""
+        """ItemOID -> reference column for the form's non-common columns (odm_items win over item_oid);
+        columns the form declares `absent` have no ItemOID."""
         form_oid = self.form_oid_of(name, source)
         out: dict[str, str] = {}
         for col in columns:
-            if col in COMMON_COLUMNS:
+            if col in COMMON_COLUMNS or col in source.absent:
                 continue
             site = source.rename.get(col, col)
             oid = source.odm_items.get(col) or self.item_oid.format(

@@ -4,7 +4,7 @@ lines that would map it. Reads and maps the export (no ADaM, no gate, nothing wr
 Each unknown is one entry per distinct value (with its count, files and first rows), whatever the number
 of rows: a unit, a code, a lab test name, a visit folder, a drug name, a column, a file or an ODM OID. The
 YAML uses the keys of the mapping language (values, lab_tests, units, drugs, forms.<f>.rename / file /
-odm_form / odm_items); `recode` of visit folders (mapping language v2) is given as a commented line.
+odm_form / odm_items); `recode` entries for visit folders and values a recode map lacks.
 A target a human must choose is `TODO` (a mapping with a TODO left is refused: see `todo_problems`).
 """
 
@@ -25,7 +25,7 @@ TODO = "TODO"
 # rules that mean "the mapping does not know this"; everything else is a problem of the data itself
 UNKNOWN_RULES = ("MAP-CODE", "LB-TEST-UNKNOWN", "LB-UNIT-UNKNOWN", "MAP-FOLDER-UNKNOWN", "CM-DRUG-UNCODED",
                  "READ-MISSING-COLUMN", "READ-EXTRA-COLUMN", "READ-MISSING-FILE", "ODM-UNKNOWN-ITEM",
-                 "ODM-UNKNOWN-FORM", "ODM-UNMAPPED-OID")
+                 "ODM-UNKNOWN-FORM", "ODM-UNMAPPED-OID", "MAP-RECODE")
 KIND_ORDER = ("file", "column", "OID", "code", "unit", "lab test", "visit", "drug")
 
 
@@ -150,14 +150,13 @@ def suggestion_yaml(unknowns: list[Unknown]) -> str:
                 out.append(f"  {key}:")
                 out += ["    " + _line(u) for u in us]
         elif section == "recode":
-            out.append("# recode (mapping language v2; until it is available, correct the export):")
-            out.append("# recode:")
+            out.append("recode:")
             by_key = {}
             for u in items:
                 by_key.setdefault(u.key, []).append(u)
             for key, us in by_key.items():
-                out.append(f"#   {_q(key)}:")
-                out += ["#     " + _line(u) for u in us]
+                out.append(f"  {_q(key)}:")
+                out += ["    " + _line(u) for u in us]
         else:
             out.append(f"{section}:")
             out += ["  " + _line(u) for u in items]
@@ -257,6 +256,10 @@ def unknowns_of(findings: list[Finding], mapping: Mapping, study: Study, specs: 
             add("visit", "*.FOLDER", value, f, "recode", TODO,
                 f"a visit folder of {study.studyid}" + (f", e.g. {', '.join(near)}" if near else
                                                          f" ({', '.join(folders[:4])}, ...)"), fatal=False)
+        elif f.rule == "MAP-RECODE" and f.dataset and f.variable:
+            keys = (f"{f.dataset}.{f.variable}", f"{f.dataset}.*", f"*.{f.variable}")
+            key = next((k for k in keys if k in mapping.recode), keys[0])
+            add("code", key, value, f, "recode", TODO, f"the reference wording of {f.variable} (site-export spec)")
         elif f.rule == "CM-DRUG-UNCODED":
             add("drug", "cm.CMTRT", value, f, "drugs", TODO, "coded name (CMDECOD) and class (CMCLAS)", fatal=False)
         elif f.rule == "READ-MISSING-COLUMN":

@@ -148,6 +148,10 @@ def read_odm(path: Path, mapping: Mapping, forms: dict[str, list[str]],
         raise InputError(fatal + findings)
 
     by_name = {t.name: t for ts in targets.values() for t in ts}
+    for name, target in by_name.items():        # forms.<form>.absent: the stated default, as in CSV
+        for col, default in mapping.forms[name].absent.items():
+            if col in target.values:
+                target.values[col] = [default] * len(target.rows)
     return {name: build_form(name, file_label, cols, by_name[name].values, by_name[name].rows)
             for name, cols in forms.items()}, findings
 

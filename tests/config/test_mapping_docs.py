@@ -52,8 +52,7 @@ def undocumented(doc: str, root: type[BaseModel] = Mapping) -> list[str]:
     missing = []
     for name, model in models(root).items():
         text = section(doc, name)
-        for field_name in public_fields(model):
-            key = model.model_fields[field_name].alias or field_name
+        for key in public_fields(model):          # the keys a file writes (aliases such as `from`)
             if f"`{key}`" not in text:
                 missing.append(f"{name}.{key}")
     return missing

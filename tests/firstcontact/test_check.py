@@ -42,13 +42,14 @@ def test_three_unknowns_are_three_groups_with_counts_first_rows_and_yaml(tmp_pat
     assert out.count("'ugg'") == 1 and out.count("MAP-CODE") == 0           # not one line per row
     assert '"ugg": TODO  # TODO: a term of codelist UNIT, e.g. ug' in out
     assert '"Urine protein (dipstick)": TODO' in out and "'Urine protein': PROTDIP" in out
-    assert '#     "Visit 4": TODO' in out
+    assert '    "Visit 4": TODO' in out
     assert max(len(line) for line in out.splitlines()) <= 100
     assert not list(tmp_path.glob("out*")) and sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
     # the YAML block is valid YAML with the suggested keys
     block = out.split("`sdtm-lupus mapping check` again):\n\n", 1)[1].split("\n\n", 1)[0]
     assert yaml.safe_load(block) == {"values": {"cm.CMDOSU": {"ugg": "TODO"}},
-                                     "lab_tests": {"Urine protein (dipstick)": "TODO"}}
+                                     "lab_tests": {"Urine protein (dipstick)": "TODO"},
+                                     "recode": {"*.FOLDER": {"Visit 4": "TODO"}}}
 
 
 def test_json_for_pipelines(tmp_path):
@@ -101,3 +102,22 @@ def test_a_drafted_mapping_with_todo_left_is_refused(tmp_path):
     result = invoke("mapping", "check", FIXTURES / "NCT04515719" / "csv", "--study", STUDY, "--mapping", mapping)
     assert result.exit_code == 2 and "TODO(s) of a drafted mapping are not filled in" in result.output
     assert "lab_tests.'Urine protein (dipstick)'" in result.output and "Traceback" not in result.output
+
+
+def test_a_value_the_recode_map_lacks_is_one_group_with_its_recode_line(tmp_path):
+    from tests.layouts import to_site_b
+    from tests.paths import MAPPINGS
+
+    raw = tmp_path / "site-b"
+    to_site_b(FIXTURES / "NCT04515719" / "csv", raw)
+    mapping = (MAPPINGS / "examples" / "site-b-csv.yaml").read_text(encoding="utf-8")
+    assert "    V02 Week 2: WEEK 2\n" in mapping
+    shutil.copy(MAPPINGS / "reference.yaml", tmp_path / "reference.yaml")      # what it `extends`
+    incomplete = tmp_path / "examples" / "site-b.yaml"
+    incomplete.parent.mkdir()
+    incomplete.write_text(mapping.replace("    V02 Week 2: WEEK 2\n", ""), encoding="utf-8")
+    result = invoke("mapping", "check", raw, "--study", STUDY, "--mapping", incomplete)
+    assert result.exit_code == 2, result.output
+    block = result.stdout.split("`sdtm-lupus mapping check` again):\n\n", 1)[1].split("\n\n", 1)[0]
+    [(key, entries)] = yaml.safe_load(block)["recode"].items()
+    assert entries == {"V02 Week 2": "TODO"} and key.endswith("FOLDER")

@@ -400,3 +400,16 @@ def test_clinical_data_with_an_undeclared_metadata_version_is_refused(tmp_path):
 def test_matching_second_clinical_data_block_is_read(tmp_path):
     forms, _ = read(tmp_path, with_second_block("NCT04515719", "v1"))
     assert forms["pga"].data["SUBJID"].tolist()[-1] == "09-0001"
+
+
+def test_absent_columns_take_their_default_and_need_no_item_oid(tmp_path):
+    absent = Mapping(name="t", forms={"pga": FormSource(file="pga.csv", absent={"ASSESSDAT": "UN-UNK-UNKN"}),
+                                      "ae": FormSource(file="ae.csv", absent={"AESER": ""})}, odm=OdmLayout())
+    body = CLEAN.replace('<ItemData ItemOID="PGA.ASSESSDAT" Value="05-MAR-2021"/>\n', "").replace(
+        '<ItemData ItemOID="AE.AESER" Value="No"/>', "")
+    forms, findings = read(tmp_path, body, mapping_=absent)
+    assert forms["pga"].data["ASSESSDAT"].tolist() == ["UN-UNK-UNKN"] * 3
+    assert forms["ae"].data["AESER"].tolist() == [""] and findings == []
+    # an item sent for a column the mapping calls absent is not silently dropped
+    found = fatal(tmp_path, CLEAN, mapping_=absent)
+    assert {(f.rule, f.value) for f in found} >= {("ODM-UNKNOWN-ITEM", "PGA.ASSESSDAT")}
