@@ -18,7 +18,7 @@ REFERENCE = load_mapping(MAPPINGS / "reference.yaml")
 
 
 def with_keys(**keys) -> Mapping:
-    return Mapping.model_validate(REFERENCE.model_dump(exclude={"source"}) | keys)
+    return Mapping.model_validate(REFERENCE.model_dump(exclude={"source"}, by_alias=True) | keys)
 
 
 def pga_rows(*folders: str) -> list[dict]:

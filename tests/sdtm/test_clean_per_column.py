@@ -9,7 +9,7 @@ from tests.sdtm.builders import context, form
 
 def ctx_with(**keys):
     ctx = context()
-    ctx.mapping = Mapping.model_validate(ctx.mapping.model_dump(exclude={"source"}) | keys)
+    ctx.mapping = Mapping.model_validate(ctx.mapping.model_dump(exclude={"source"}, by_alias=True) | keys)
     return ctx
 
 
