@@ -56,7 +56,7 @@ def main() -> None:
     from sdtm_lupus.api import load_configuration, study_specs
     from sdtm_lupus.readers.export import read_export
     from sdtm_lupus.sdtm import map_sdtm
-    from sdtm_lupus.sdtm.context import MapContext
+    from sdtm_lupus.sdtm.map_context import MapContext
     from sdtm_lupus.validate.gate import run_gate
     from sdtm_lupus.write.ascii import apply_ascii_policy
 

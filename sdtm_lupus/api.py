@@ -15,7 +15,7 @@ from sdtm_lupus.config.loading import ConfigError
 from sdtm_lupus.config.mapping import Mapping, load_mapping
 from sdtm_lupus.config.study import Study, load_study
 from sdtm_lupus.findings import Finding, InputError, errors, errors_first
-from sdtm_lupus.specs import ADAM_STANDARD, SDTM_STANDARD, Codelist, Specs, load_specs
+from sdtm_lupus.specs import Codelist, Specs, load_specs
 from sdtm_lupus.write.output_folder import check_output_target, rejected_dir, remove_stale_rejected, write_output_folder
 
 Progress = Callable[[str], None]
@@ -102,7 +102,7 @@ def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mappin
     from sdtm_lupus.readers.export import detect_transport, read_export
     from sdtm_lupus.readers.manifest import scan_export
     from sdtm_lupus.sdtm import map_sdtm
-    from sdtm_lupus.sdtm.context import MapContext
+    from sdtm_lupus.sdtm.map_context import MapContext
     from sdtm_lupus.write.ascii import apply_ascii_policy
 
     transport = detect_transport(raw_dir, mapping)
@@ -145,7 +145,10 @@ def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mappin
     gate = run_gate(datasets, specs)
     lap("validate")
     blocking = gate.blocking(fail_on)
-    report = build_report(study, mapping, specs, raw_dir, transport, datasets, ctx, gate, fail_on)
+    from sdtm_lupus.validate.reports.build import build_report
+
+    report = build_report(study, mapping.name, specs, {"transport": transport, "files": _input_files(raw_dir)},
+                          datasets, ctx, gate, fail_on)
     report["endpoints"] = adam.summary
     exit_code = EXIT_VALIDATION if blocking else EXIT_OK
     target = rejected_dir(out_dir) if blocking else out_dir
@@ -242,29 +245,6 @@ def _input_files(raw_dir: Path) -> list[dict]:
             for rel in export_files(raw_dir)]
 
 
-def build_report(study: Study, mapping: Mapping, specs: Specs, raw_dir: Path, transport: str,
-                 datasets: dict[str, pd.DataFrame], ctx, gate, fail_on: str) -> dict:
-    """validation.json: deterministic (no wall-clock time, no absolute paths)."""
-    blocking = gate.blocking(fail_on)
-    return {
-        "tool": {"name": "sdtm-lupus", "version": __version__},
-        "study": study.studyid,
-        "standards": {"sdtm": SDTM_STANDARD, "adam": ADAM_STANDARD,
-                      "ct": f"{specs.terminology.package} {specs.terminology.version}"},
-        "rule_parameters": {"values": study.rules.model_dump(), "overrides": study.rule_overrides()},
-        "mapping": mapping.name,
-        "input": {"transport": transport, "files": _input_files(raw_dir)},
-        "status": "failed" if blocking else "passed",
-        "fail_on": fail_on,
-        "datasets": {name: {"records": len(df), "label": specs.dataset(name).label}
-                     for name, df in sorted(datasets.items())},
-        "reconciliation": {"forms": ctx.reconciliation,
-                           "deferred_forms": sorted(ctx.deferred)},
-        "gate": gate.to_dict(),
-        "findings": [f.to_dict() for f in ctx.findings],
-    }
-
-
 def check_mapping(raw_dir: Path, study_path: Path, *, mapping_path: Path | None = None,
                   progress: Progress = lambda _: None):
     """`mapping check`: read and map the export (no ADaM, no gate, nothing written) and return what the
@@ -274,7 +254,7 @@ def check_mapping(raw_dir: Path, study_path: Path, *, mapping_path: Path | None 
     from sdtm_lupus.readers.export import detect_transport, read_export
     from sdtm_lupus.readers.manifest import scan_export
     from sdtm_lupus.sdtm import map_sdtm
-    from sdtm_lupus.sdtm.context import MapContext
+    from sdtm_lupus.sdtm.map_context import MapContext
 
     raw_dir = Path(raw_dir)
     study, mapping = load_configuration(study_path, mapping_path)

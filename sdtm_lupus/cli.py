@@ -168,20 +168,10 @@ def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, qui
         sys.exit(1)
     say(f"wrote {counts} to {result.out_dir} "
         f"({len(result.findings)} finding(s); {gate['failed']} expectation(s) failed below --fail-on)")
+    from sdtm_lupus.validate.reports.text import endpoint_lines
+
     for line in endpoint_lines(result.report.get("endpoints", {})):
         say(line)
-
-
-def endpoint_lines(summary: dict) -> list[str]:
-    """The one-page endpoint summary (counts only, no statistical testing)."""
-    lines = ["endpoint summary (full analysis set, counts only):"] if summary.get("by_arm") else []
-    for arm, row in summary.get("by_arm", {}).items():
-        sri, fl, sev, tte = row["sri4_week48"], row["FLANY52"], row["FLSEV52"], row["TTFLANY"]
-        median = "not reached" if tte["median_days"] is None else f"{tte['median_days']:g} days"
-        lines.append(f"  {arm} (n={row['fas']}): SRI-4 week 48 {sri['responders']}/{sri['n']}; "
-                     f"any flare by day 365 {fl['yes']}/{fl['n']}; severe {sev['yes']}/{sev['n']}; "
-                     f"median time to first flare {median}")
-    return lines
 
 
 @main.command(help=f"""Re-validate the XPT files of an existing output folder (OUT_DIR/sdtm, OUT_DIR/adam)

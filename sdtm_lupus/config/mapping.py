@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 COMMON_COLUMNS = ("STUDYID", "SITEID", "SUBJID", "FOLDER")
 DATE_TOKENS = ("DD", "MM", "MMM", "YYYY")
 MAX_EXTENDS = 8                  # files in one `extends` chain
-# Value maps apply to the columns of these kinds in specs/raw-forms.yaml (sdtm/clean.py) ...
+# Value maps apply to the columns of these kinds in specs/raw-forms.yaml (sdtm/parse.py) ...
 VALUE_MAP_KINDS = ("code",)
 # ... and to these columns, which the mapper reads through a value map although their kind is
 # not `code` (sdtm/lb.py: result terms and lab category).
@@ -315,7 +315,7 @@ class Mapping(_Strict):
     # {site value: reference value} (strict) or {map: {...}, unmapped: keep}
     recode: dict[str, dict[str, str] | Recode] = Field(default_factory=dict)
     numbers: dict[str, NumberTransform] = Field(default_factory=dict)
-    # parse step (sdtm/clean.py): per-column date formats and checkbox vocabularies
+    # parse step (sdtm/parse.py): per-column date formats and checkbox vocabularies
     date_formats: dict[str, DateFormatOverride] = Field(default_factory=dict)
     checkboxes: dict[str, Checkboxes] = Field(default_factory=dict)
     source: Path | None = Field(default=None, exclude=True)

@@ -11,7 +11,7 @@ Policy (README "Hostile characters"):
 - look-alikes (no-break and other Unicode spaces, full-width or other non-ASCII digits,
   Cyrillic or Greek letters in a code) are refused where the column is read as a date,
   time, number, yes/no, checkbox or identifier, and named in the code-list message
-  (sdtm/clean.py); free text (verbatim terms) may hold them (the non_ascii policy applies).
+  (sdtm/parse.py); free text (verbatim terms) may hold them (the non_ascii policy applies).
 """
 
 from __future__ import annotations

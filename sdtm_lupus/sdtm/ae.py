@@ -10,8 +10,8 @@ import pandas as pd
 
 from sdtm_lupus.findings import Finding
 from sdtm_lupus.readers.forms import ROW, Form
-from sdtm_lupus.sdtm.context import SRCROW, MapContext
-from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.builder_state import MapState
+from sdtm_lupus.sdtm.map_context import SRCROW, MapContext
 from sdtm_lupus.sdtm.supp import Qualifier, build_supp
 from sdtm_lupus.sdtm.timing import derive_seq
 

@@ -15,8 +15,8 @@ from sdtm_lupus.config.mapping import Drug
 from sdtm_lupus.findings import Finding
 from sdtm_lupus.readers.forms import ROW, Form
 from sdtm_lupus.sdtm.ae import add_timing, definitely_before, ongoing_end, report_duplicates
-from sdtm_lupus.sdtm.context import SRCROW, MapContext
-from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.builder_state import MapState
+from sdtm_lupus.sdtm.map_context import SRCROW, MapContext
 from sdtm_lupus.sdtm.timing import derive_seq
 
 FORM = "cm"

@@ -9,7 +9,7 @@ import pandas as pd
 
 from sdtm_lupus.findings import Finding
 from sdtm_lupus.readers.forms import ROW, Form
-from sdtm_lupus.sdtm.context import MapContext
+from sdtm_lupus.sdtm.map_context import MapContext
 from sdtm_lupus.specs import load_raw_layout
 
 RULE = "MAP-CT-ACCEPTED"

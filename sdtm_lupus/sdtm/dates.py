@@ -15,7 +15,7 @@ from sdtm_lupus.readers.cells import non_ascii
 MONTHS = {m.upper(): i for i, m in enumerate(calendar.month_abbr) if m}
 ISO_PARTIAL = re.compile(r"^(?P<y>\d{4})(-(?P<m>\d{2})(-(?P<d>\d{2}))?)?$", re.ASCII)
 BLANKS = " \t\r\n"     # only ASCII blanks are trimmed: a no-break space is not a blank here
-# Years a date may have (MAP-DATE-RANGE, sdtm/clean.py); birth dates may be earlier (a warning).
+# Years a date may have (MAP-DATE-RANGE, sdtm/parse.py); birth dates may be earlier (a warning).
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 

@@ -8,10 +8,10 @@ import pandas as pd
 
 from sdtm_lupus.findings import Finding
 from sdtm_lupus.readers.forms import ROW
-from sdtm_lupus.sdtm.context import FILE, SRCROW, MapContext, usubjid
+from sdtm_lupus.sdtm.builder_state import MapState
 from sdtm_lupus.sdtm.dates import to_date
 from sdtm_lupus.sdtm.ex import given_doses
-from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.map_context import FILE, SRCROW, MapContext, usubjid
 
 SCREEN_FAILURE = "SCREEN FAILURE"
 NOT_TREATED = "ASSIGNED, NOT TREATED"

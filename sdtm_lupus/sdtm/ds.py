@@ -15,8 +15,8 @@ import pandas as pd
 
 from sdtm_lupus.findings import Finding
 from sdtm_lupus.readers.forms import ROW
-from sdtm_lupus.sdtm.clean import nullable
-from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.builder_state import MapState
+from sdtm_lupus.sdtm.parse import nullable
 
 DISPOSITION, MILESTONE = "DISPOSITION EVENT", "PROTOCOL MILESTONE"
 # protocol milestone (PROTMLST term) -> enrol column holding its date

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from sdtm_lupus.readers.forms import ROW, Form
-from sdtm_lupus.sdtm.context import FILE, SRCROW, MapContext
+from sdtm_lupus.sdtm.builder_state import MapState
 from sdtm_lupus.sdtm.dates import combine
-from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.map_context import FILE, SRCROW, MapContext
 from sdtm_lupus.sdtm.timing import derive_epoch, derive_seq, derive_study_day
 from sdtm_lupus.sdtm.visits import VisitNumbering
 

@@ -27,10 +27,10 @@ from sdtm_lupus.config.loading import ConfigError
 from sdtm_lupus.distinct import shared_text
 from sdtm_lupus.readers.cells import describe
 from sdtm_lupus.readers.forms import ROW
-from sdtm_lupus.sdtm.context import FILE, SRCROW
+from sdtm_lupus.sdtm.builder_state import MapState
 from sdtm_lupus.sdtm.ct_values import accept_ct_values
+from sdtm_lupus.sdtm.map_context import FILE, SRCROW
 from sdtm_lupus.sdtm.numbers import NON_NEGATIVE, parse_numbers
-from sdtm_lupus.sdtm.state import MapState
 from sdtm_lupus.sdtm.timing import derive_lobxfl
 from sdtm_lupus.specs import LabTests, load_lab_tests
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.builder_state import MapState
 
 # The one medical-history event the export collects: enrol column with its start date.
 DIAGNOSIS = {"MHTERM": "SYSTEMIC LUPUS ERYTHEMATOSUS", "MHDECOD": "Systemic lupus erythematosus",

@@ -1,4 +1,4 @@
-"""The one way a raw numeric cell is read (clean.py for number/integer columns, lb.py for results and ranges).
+"""The one way a raw numeric cell is read (parse.py for number/integer columns, lb.py for results and ranges).
 
 A number is ASCII: optional sign, digits with `.` as decimal separator, optional exponent,
 ASCII blanks around it ignored. Refused, each with its reason (the caller reports it as an

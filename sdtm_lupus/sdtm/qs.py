@@ -29,8 +29,8 @@ import pandas as pd
 
 from sdtm_lupus.frames import take_rows
 from sdtm_lupus.readers.forms import ROW, Form
-from sdtm_lupus.sdtm.context import FILE, SRCROW, MapContext
-from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.builder_state import MapState
+from sdtm_lupus.sdtm.map_context import FILE, SRCROW, MapContext
 from sdtm_lupus.sdtm.timing import derive_lobxfl, derive_study_day
 from sdtm_lupus.specs import QSALL, Instrument, Instruments, Item, load_instruments, load_raw_layout
 

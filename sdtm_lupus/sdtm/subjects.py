@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sdtm_lupus.readers.forms import ROW, Forms
-from sdtm_lupus.sdtm.context import MapContext
+from sdtm_lupus.sdtm.map_context import MapContext
 from sdtm_lupus.specs import load_raw_layout
 
 

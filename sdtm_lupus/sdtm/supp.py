@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sdtm_lupus.sdtm.context import FILE, SRCROW
+from sdtm_lupus.sdtm.map_context import FILE, SRCROW
 
 
 @dataclass(frozen=True)

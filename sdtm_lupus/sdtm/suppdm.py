@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.builder_state import MapState
 from sdtm_lupus.sdtm.supp import Qualifier, build_supp
 
 QUALIFIERS = [Qualifier("RANDNO", "Randomization Number", "RANDNO")]

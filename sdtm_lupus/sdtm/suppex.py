@@ -12,8 +12,8 @@ import pandas as pd
 
 from sdtm_lupus.readers.forms import ROW
 from sdtm_lupus.sdtm import ex as ex_domain
-from sdtm_lupus.sdtm.context import SRCROW
-from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.builder_state import MapState
+from sdtm_lupus.sdtm.map_context import SRCROW
 from sdtm_lupus.sdtm.supp import Qualifier, build_supp
 
 QUALIFIERS = [Qualifier("DOSE_MG", "Dose Given in mg", "DOSE_MG"),

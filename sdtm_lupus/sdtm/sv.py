@@ -17,7 +17,7 @@ import pandas as pd
 from sdtm_lupus.distinct import map_distinct
 from sdtm_lupus.findings import Finding
 from sdtm_lupus.readers.forms import ROW
-from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.builder_state import MapState
 from sdtm_lupus.specs import load_raw_layout
 
 UNPLANNED = "UNSCHEDULED VISIT"

@@ -15,7 +15,7 @@ from collections import Counter
 import pandas as pd
 
 from sdtm_lupus.config.study import Epoch, Study
-from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.builder_state import MapState
 from sdtm_lupus.specs import Terminology
 
 SDTMIG_VERSION, SDTM_VERSION = "3.4", "2.0"      # SDTMIG 3.4 implements SDTM v2.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.builder_state import MapState
 from sdtm_lupus.sdtm.timing import derive_lobxfl
 from sdtm_lupus.specs import load_raw_layout
 

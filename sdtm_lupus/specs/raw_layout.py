@@ -33,7 +33,7 @@ class RawLayout(_Strict):
     common: tuple[str, ...]
     forms: dict[str, RawFormSpec]
     # "form.COLUMN" -> the codelist of the SDTM variable the column feeds (specs/ct): a raw value that is
-    # a term or a synonym of it is accepted without a value map entry (sdtm/clean.py, sdtm/lb.py)
+    # a term or a synonym of it is accepted without a value map entry (sdtm/parse.py, sdtm/lb.py)
     codelists: dict[str, str] = Field(default_factory=dict)
 
     def codelist(self, form: str, column: str) -> str | None:

@@ -6,7 +6,7 @@ import pandas as pd
 
 from sdtm_lupus.api import load_configuration, study_specs
 from sdtm_lupus.readers.forms import ROW, Form
-from sdtm_lupus.sdtm.context import MapContext
+from sdtm_lupus.sdtm.map_context import MapContext
 from sdtm_lupus.specs import load_raw_layout
 from tests.paths import STUDIES
 

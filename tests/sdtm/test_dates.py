@@ -88,12 +88,12 @@ def test_ascii_blanks_around_a_date_are_still_trimmed():
 
 
 def _clean_dates(column: str, values: list[str]):
-    from sdtm_lupus.sdtm.clean import clean_form
+    from sdtm_lupus.sdtm.parse import parse_form
     from tests.sdtm.builders import context, enrol_row, form
 
     ctx = context()
     rows = [enrol_row(f"01-000{i}", **{column: v}) for i, v in enumerate(values, start=1)]
-    return clean_form(form("enrol", rows), ctx)[column].tolist(), \
+    return parse_form(form("enrol", rows), ctx)[column].tolist(), \
         [(f.rule, f.severity, f.row, f.variable) for f in ctx.findings if f.rule == "MAP-DATE-RANGE"]
 
 

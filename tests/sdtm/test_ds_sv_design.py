@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from sdtm_lupus.sdtm import dm, ds, finish_dataset, number_visits, sv, trial_design
-from sdtm_lupus.sdtm.state import MapState
+from sdtm_lupus.sdtm.builder_state import MapState
 from sdtm_lupus.sdtm.subjects import check_folders, check_subjects
 from tests.sdtm.builders import context, dose_row, enrol_row, form
 

@@ -9,7 +9,7 @@ import yaml
 from sdtm_lupus.config.loading import ConfigError
 from sdtm_lupus.readers.export import read_export
 from sdtm_lupus.sdtm import map_sdtm
-from sdtm_lupus.sdtm.context import MapContext
+from sdtm_lupus.sdtm.map_context import MapContext
 from sdtm_lupus.specs import load_specs
 from sdtm_lupus.specs.instruments import INSTRUMENTS_PATH, load_instruments
 from tests.paths import FIXTURES

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from sdtm_lupus.findings import SEVERITIES
-from sdtm_lupus.validate.reports import (
+from sdtm_lupus.validate.reports.model import (
     Issue,
     Record,
     build_issues,

@@ -18,7 +18,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from sdtm_lupus.findings import SEVERITIES
-from sdtm_lupus.validate.reports import (
+from sdtm_lupus.validate.reports.model import (
     build_issues,
     clean_text,
     dataset_summary,

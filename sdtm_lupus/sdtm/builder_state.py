@@ -9,8 +9,8 @@ import pandas as pd
 
 from sdtm_lupus.distinct import map_distinct
 from sdtm_lupus.readers.forms import ROW, Forms
-from sdtm_lupus.sdtm.clean import clean_form
-from sdtm_lupus.sdtm.context import FILE, SRCROW, MapContext, usubjid
+from sdtm_lupus.sdtm.map_context import FILE, SRCROW, MapContext, usubjid
+from sdtm_lupus.sdtm.parse import parse_form
 from sdtm_lupus.sdtm.timing import derive_epoch, derive_study_day
 from sdtm_lupus.sdtm.visits import VisitNumbering
 from sdtm_lupus.specs import load_raw_layout
@@ -33,10 +33,10 @@ class MapState:
         return form in self.forms
 
     def cleaned(self, form: str) -> pd.DataFrame:
-        """Typed cells of a form (see clean.py) plus USUBJID; an absent form gives an empty frame."""
+        """Typed cells of a form (see parse.py) plus USUBJID; an absent form gives an empty frame."""
         if form not in self._clean:
             if form in self.forms:
-                frame = clean_form(self.forms[form], self.ctx)
+                frame = parse_form(self.forms[form], self.ctx)
             else:
                 frame = pd.DataFrame(columns=[*load_raw_layout().columns(form), ROW])
             frame["USUBJID"] = map_distinct(frame["SUBJID"], partial(usubjid, self.study.studyid))

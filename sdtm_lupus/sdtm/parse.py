@@ -19,9 +19,9 @@ import pandas as pd
 
 from sdtm_lupus.readers.cells import hostile_cells, non_ascii
 from sdtm_lupus.readers.forms import ROW, Form
-from sdtm_lupus.sdtm.context import MapContext
 from sdtm_lupus.sdtm.ct_values import accept_ct_values
 from sdtm_lupus.sdtm.dates import BLANKS, FIRST_YEAR, LAST_YEAR, parse_dates, parse_time
+from sdtm_lupus.sdtm.map_context import MapContext
 from sdtm_lupus.sdtm.numbers import NON_NEGATIVE, Bounds, parse_numbers
 from sdtm_lupus.specs import load_raw_layout
 
@@ -36,7 +36,7 @@ BOUNDS = {"WEIGHT_KG": Bounds(low=0, above=True, what="body weight"),
           **{c: NON_NEGATIVE for c in ("AGE", "DOSE_MGKG", "DOSE_MG", "VOLUME_ML", "CMDOSE")}}
 
 
-def clean_form(form: Form, ctx: MapContext) -> pd.DataFrame:
+def parse_form(form: Form, ctx: MapContext) -> pd.DataFrame:
     """A frame with the form's common columns, typed reference columns, and ROW."""
     layout = load_raw_layout()
     data = form.data

@@ -1,0 +1,127 @@
+"""Map stage: Forms -> SDTM datasets (DataFrames in spec order, with provenance columns).
+
+Each domain module has a `build(state) -> {dataset: frame}` function; DOMAINS lists them in
+build order (DM first: every other domain needs its reference dates). A builder returns
+frames with spec variables plus `_file`/`_row` provenance; --SEQ is derived here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from sdtm_lupus.findings import Finding
+from sdtm_lupus.frames import sorted_rows
+from sdtm_lupus.readers.forms import ROW, Forms
+from sdtm_lupus.sdtm import ae, cm, dm, ds, ex, lb, mh, qs, suppdm, suppex, sv, trial_design, vs
+from sdtm_lupus.sdtm.builder_state import MapState
+from sdtm_lupus.sdtm.map_context import FILE, SRCROW, MapContext
+from sdtm_lupus.sdtm.subjects import check_folders, check_subjects
+from sdtm_lupus.sdtm.visits import VisitNumbering
+from sdtm_lupus.specs import conform_to_spec, load_raw_layout
+
+Builder = Callable[[MapState], dict[str, pd.DataFrame]]
+
+# Build order. DM first; SV after every visit-based domain it summarises.
+DOMAINS: list[tuple[str, Builder]] = [
+    ("DM", dm.build),
+    ("EX", ex.build),
+    ("AE", ae.build),
+    ("CM", cm.build),
+    ("QS", qs.build),
+    ("LB", lb.build),
+    ("DS", ds.build),
+    ("MH", mh.build),
+    ("VS", vs.build),
+    ("SUPPDM", suppdm.build),
+    ("SUPPEX", suppex.build),
+    ("SV", sv.build),
+    ("TRIAL DESIGN", trial_design.build),
+]
+
+
+def number_visits(state: MapState) -> VisitNumbering:
+    """Register the unscheduled visits of every visit-based form, then number them once."""
+    layout = load_raw_layout()
+    visits = VisitNumbering(state.study)
+    for name in sorted(state.forms):
+        spec = layout.forms[name]
+        if not spec.visit_based or not spec.date_column:
+            continue
+        frame = state.cleaned(name)
+        rows = visits.unscheduled_rows(frame["FOLDER"], frame[spec.date_column])
+        unscheduled = frame[rows]           # study days are needed for these rows only
+        dtc = unscheduled[spec.date_column]
+        visits.register(unscheduled["USUBJID"], unscheduled["FOLDER"], state.study_day(dtc, unscheduled["USUBJID"]),
+                        dtc)
+    visits.finish()
+    return visits
+
+
+def map_sdtm(forms: Forms, ctx: MapContext) -> dict[str, pd.DataFrame]:
+    """All SDTM datasets, sorted by their keys, provenance kept; row reconciliation reported."""
+    check_subjects(forms, ctx)
+    check_folders(forms, ctx)
+    state = MapState(ctx=ctx, forms=forms)
+    datasets: dict[str, pd.DataFrame] = {}
+    for _, build in DOMAINS:
+        built = build(state)
+        if "DM" in built and state.dm is None:
+            state.dm = built["DM"]
+            state.visits = number_visits(state)
+        datasets.update(built)
+    del state       # the cleaned forms: not needed from here on
+    reconcile(forms, datasets, ctx)
+    # one dataset at a time, so that a built frame is released as soon as its finished copy exists
+    return {name: finish_dataset(name, datasets.pop(name), ctx) for name in sorted(datasets)}
+
+
+def finish_dataset(name: str, df: pd.DataFrame, ctx: MapContext) -> pd.DataFrame:
+    """Spec order and types; --SEQ when the builder left it to us; sorted by subject and sequence."""
+    spec = ctx.specs.dataset(name)
+    seq = f"{spec.dataset}SEQ" if f"{spec.dataset}SEQ" in spec.names else None
+    df = conform_to_spec(df, spec)
+    if seq and df[seq].isna().all() and len(df):
+        from sdtm_lupus.sdtm.timing import derive_seq
+
+        order = [k for k in spec.keys if k not in ("STUDYID", "USUBJID", seq)]
+        df[seq] = derive_seq(df, [*order, SRCROW] if SRCROW in df else order)
+    if "USUBJID" in spec.names:
+        order = ["USUBJID", seq] if seq else [k for k in spec.keys if k != "STUDYID"]
+    else:
+        order = list(spec.keys)
+    return sorted_rows(df, order, consume=True)       # df: this function's conformed copy
+
+
+def reconcile(forms: Forms, datasets: dict[str, pd.DataFrame], ctx: MapContext) -> dict[str, dict[str, int]]:
+    """Rows read = rows mapped + rows accounted for by a finding; any other row is an error.
+
+    A row is mapped when some output record carries its (_file, _row) provenance.
+    """
+    mapped: dict[str, set[int]] = {}
+    for df in datasets.values():
+        if FILE in df and SRCROW in df and len(df):
+            for file, rows in df[[FILE, SRCROW]].dropna().groupby(FILE)[SRCROW]:
+                mapped.setdefault(file, set()).update(int(r) for r in rows)
+    noted: dict[str, set[int]] = {}
+    for f in ctx.findings:
+        if f.file and f.row is not None:
+            noted.setdefault(f.file, set()).add(f.row)
+    summary = {}
+    for name, form in sorted(forms.items()):
+        if name in ctx.deferred:
+            continue
+        rows = set(int(r) for r in form.data[ROW])
+        done = rows & mapped.get(form.file, set())
+        explained = (rows - done) & noted.get(form.file, set())
+        lost = sorted(rows - done - explained)
+        summary[name] = {"read": len(rows), "mapped": len(done), "rejected": len(explained), "lost": len(lost)}
+        for row in lost[:50]:
+            ctx.findings.append(Finding(rule="MAP-ROW-UNMAPPED", severity="error", dataset=name, file=form.file,
+                                        row=row, message="row is in no output record and no finding explains it"))
+        if len(lost) > 50:
+            ctx.findings.append(Finding(rule="MAP-ROW-UNMAPPED", severity="error", dataset=name, file=form.file,
+                                        message=f"{len(lost) - 50} more rows are in no output record"))
+    ctx.reconciliation = summary
+    return summary
