@@ -51,7 +51,7 @@ def study_specs(study: Study) -> Specs:
 def load_configuration(study_path: Path, mapping_path: Path | None) -> tuple[Study, Mapping]:
     from sdtm_lupus.firstcontact.check import todo_problems
 
-    study = load_study(study_path)
+    study = load_study(resolve_study(study_path))
     mapping = load_mapping(mapping_path or study.mapping_path())
     todo = todo_problems(mapping)
     if todo:
@@ -65,12 +65,16 @@ def load_configuration(study_path: Path, mapping_path: Path | None) -> tuple[Stu
 
 def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Path | None = None,
             fail_on: str = "error", progress: Progress = lambda _: None,
-            formats: tuple[str, ...] = ("xpt",), overwrite: bool = False) -> ConvertResult:
+            formats: tuple[str, ...] = ("xpt",), overwrite: bool = False,
+            fail_on_findings: str | None = None) -> ConvertResult:
     """Read -> map -> validate -> write. Raises InputError (bad input), ConfigError (bad configuration)
     or OutputError (an unsafe or unwritable output folder: checked before reading).
 
     formats: "xpt" (always) and "json" (Dataset-JSON 1.1 beside the XPT files); define.xml is always written.
     overwrite: replace an OUT that holds files sdtm-lupus did not write (see write/output_folder.py).
+    fail_on: the lowest severity of a failed gate expectation that stops the write (exit 1);
+    fail_on_findings: also stop it on mapping/QC findings at or above this severity ("warning" or
+    "notice"; error-level findings always stop the run as bad input, exit 2).
     """
     from sdtm_lupus.memory import release_free_memory
 
@@ -90,15 +94,18 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
         progress(f"removed {name}, left by an interrupted run")
     specs = study_specs(study)
     try:
-        return _convert_checked(raw_dir, out_dir, study, mapping, specs, fail_on, progress, formats, timings, lap)
+        return _convert_checked(raw_dir, out_dir, study, mapping, specs, (fail_on, fail_on_findings), progress, formats,
+                                timings, lap)
     except InputError as exc:
         _write_input_problems(exc, out_dir, study, raw_dir)
         raise
 
 
-def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mapping, specs: Specs, fail_on: str,
-                     progress: Progress, formats: tuple[str, ...], timings: dict[str, float], lap) -> ConvertResult:
+def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mapping, specs: Specs,
+                     levels: tuple[str, str | None], progress: Progress, formats: tuple[str, ...],
+                     timings: dict[str, float], lap) -> ConvertResult:
     """convert() after the configuration and the output folder were checked."""
+    fail_on, fail_on_findings = levels
     from sdtm_lupus.readers.export import detect_transport, read_export
     from sdtm_lupus.readers.manifest import scan_export
     from sdtm_lupus.sdtm import map_sdtm
@@ -115,6 +122,7 @@ def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mappin
     except InputError as exc:
         raise InputError(errors_first(scanned + exc.findings)) from None
     findings = scanned + findings
+    _refuse_other_study(forms, study)
     lap("read")
 
     progress(f"mapping {sum(len(f) for f in forms.values())} raw rows to SDTM")
@@ -142,19 +150,22 @@ def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mappin
     progress("validating " + ", ".join(f"{n} ({len(d)})" for n, d in datasets.items()))
     from sdtm_lupus.validate.gate import run_gate
 
-    gate = run_gate(datasets, specs)
+    gate = run_gate(datasets, specs, progress=progress)
     lap("validate")
-    blocking = gate.blocking(fail_on)
+    blocking = bool(gate.blocking(fail_on)) or bool(findings_at(ctx.findings, fail_on_findings))
     from sdtm_lupus.validate.reports.build import build_report
 
     report = build_report(study, mapping.name, specs, {"transport": transport, "files": _input_files(raw_dir)},
                           datasets, ctx, gate, fail_on)
     report["endpoints"] = adam.summary
+    if fail_on_findings:
+        report["fail_on_findings"] = fail_on_findings
+        report["status"] = "failed" if blocking else "passed"
     exit_code = EXIT_VALIDATION if blocking else EXIT_OK
     target = rejected_dir(out_dir) if blocking else out_dir
-    progress(("gate failed: writing the validation report to " if blocking else "writing ") + str(target))
+    progress(("validation failed: writing the validation report to " if blocking else "writing ") + str(target))
     write_run(target, datasets if not blocking else {}, specs, report, study=study, mapping=mapping, formats=formats,
-              text_datasets={n: d for n, d in unescaped.items() if d is not datasets.get(n)})
+              text_datasets={n: d for n, d in unescaped.items() if d is not datasets.get(n)}, progress=progress)
     if not blocking and remove_stale_rejected(out_dir):
         progress(f"removed {rejected_dir(out_dir)}: the report of an earlier rejected run")
     lap("write")
@@ -190,13 +201,36 @@ def _write_input_problems(exc: InputError, out_dir: Path, study: Study, raw_dir:
     exc.problems_file = target / INPUT_PROBLEMS
 
 
+def _refuse_other_study(forms, study: Study) -> None:
+    """An export of another study is one message up front, not one finding per row."""
+    from sdtm_lupus.sdtm.subjects import other_study
+
+    found = other_study(forms, study.studyid)
+    if found:
+        other, rows = found
+        shipped = STUDIES_DIR / f"{other}.yaml"
+        hint = f"use --study {other}" + (f" ({shipped.relative_to(STUDIES_DIR.parent)})" if shipped.exists() else "")
+        raise InputError(Finding(rule="READ-OTHER-STUDY", severity="error", value=other,
+                                 message=f"the export is {other} (the STUDYID of all {rows} rows), but the study "
+                                         f"configuration is {study.studyid}: {hint}"))
+
+
+def findings_at(findings: list[Finding], level: str | None) -> list[Finding]:
+    """The findings at or above `level` ("error", "warning", "notice"); none when level is None."""
+    from sdtm_lupus.findings import SEVERITIES
+
+    if level is None:
+        return []
+    return [f for f in findings if SEVERITIES.index(f.severity) <= SEVERITIES.index(level)]
+
+
 def is_adam(name: str) -> bool:
     return name.startswith("AD")
 
 
 def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, report: dict, *,
               study: Study | None = None, mapping: Mapping | None = None, formats: tuple[str, ...] = ("xpt",),
-              text_datasets: dict[str, pd.DataFrame] | None = None) -> None:
+              text_datasets: dict[str, pd.DataFrame] | None = None, progress: Progress = lambda _: None) -> None:
     """The output folder; with study and mapping also define.xml (+ Dataset-JSON for formats "json")."""
     from sdtm_lupus.validate.reports import write_reports
     from sdtm_lupus.write.outputs import write_datasets
@@ -207,7 +241,7 @@ def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, rep
                               ("adam", [n for n in written if is_adam(n)])):
             if not names:
                 continue
-            files = write_datasets(tmp / folder, {n: datasets[n] for n in names}, specs.datasets)
+            files = write_datasets(tmp / folder, {n: datasets[n] for n in names}, specs.datasets, progress)
             for name, file in files.items():
                 report["datasets"][name]["file"] = f"{folder}/{file}"
             if study is not None and mapping is not None:
@@ -319,31 +353,64 @@ def simulate_export(study: str | Path, n_subjects: int, seed: int, out_dir: Path
 
 def validate_output(out_dir: Path, study_path: Path | None = None, *, fail_on: str = "error",
                     progress: Progress = lambda _: None) -> tuple[int, dict]:
-    """Re-validate the XPT files of an output folder without converting."""
+    """Re-validate the XPT files of an output folder without converting.
+
+    Without study_path the study is detected from the output (validation.json, else DM.STUDYID) and its
+    configuration taken from studies/ when shipped; otherwise the study's own checks (arm codelists) are
+    not run, and the result says so (`study.not_run`)."""
     from sdtm_lupus.specs import conform_to_spec
     from sdtm_lupus.validate.gate import run_gate
     from sdtm_lupus.write.xpt import read_xpt
 
-    files = sorted(Path(out_dir).glob("sdtm/*.xpt")) + sorted(Path(out_dir).glob("adam/*.xpt"))
+    out_dir = Path(out_dir)
+    files = sorted(out_dir.glob("sdtm/*.xpt")) + sorted(out_dir.glob("adam/*.xpt"))
     if not files:
         raise InputError(f"{out_dir}: no sdtm/*.xpt or adam/*.xpt files to validate")
-    specs = study_specs(load_study(study_path)) if study_path else load_specs()
-    datasets = {}
+    datasets, names = {}, {}
     for path in files:
         try:
             df, meta = read_xpt(path)
         except Exception as exc:  # pyreadstat raises its own error types
             raise InputError(f"{path}: not a readable XPT file ({exc})") from None
-        name = meta["name"]
-        datasets[name] = conform_to_spec(df, specs.dataset(name)) if name in specs.datasets else df
-    progress("validating " + ", ".join(f"{n} ({len(d)})" for n, d in datasets.items()))
-    gate = run_gate(datasets, specs)
+        datasets[meta["name"]], names[meta["name"]] = df, path
+    study_info: dict = {}
+    if study_path is None:
+        study_info = _detect_study(out_dir, datasets.get("DM"))
+        if study_info.get("configuration"):
+            study_path = STUDIES_DIR / study_info["configuration"]
+    else:
+        study_info = {"configuration": str(study_path)}
+    specs = study_specs(load_study(resolve_study(study_path))) if study_path else load_specs()
+    datasets = {name: conform_to_spec(df, specs.dataset(name)) if name in specs.datasets else df
+                for name, df in datasets.items()}
+    gate = run_gate(datasets, specs, progress=progress)
     from sdtm_lupus.validate.define_check import check_output_metadata
 
     progress("checking define.xml and Dataset-JSON files")
-    metadata = check_output_metadata(Path(out_dir))     # define.xml vs the XPT files, Dataset-JSON
+    metadata = check_output_metadata(out_dir)     # define.xml vs the XPT files, Dataset-JSON
     levels = ("error",) if fail_on == "error" else ("error", "warning")
     failed = gate.blocking(fail_on) or any(f.severity in levels for f in metadata)
-    result = {"status": "failed" if failed else "passed", "gate": gate.to_dict(),
+    result = {"status": "failed" if failed else "passed", "study": study_info, "gate": gate.to_dict(),
               "findings": [f.to_dict() for f in metadata]}
     return (EXIT_VALIDATION if failed else EXIT_OK), result
+
+
+def _detect_study(out_dir: Path, dm: pd.DataFrame | None) -> dict:
+    """{"id", "detected_from", "configuration" (a shipped studies/*.yaml) or "not_run"}."""
+    import json as _json
+
+    found, source = None, None
+    report = out_dir / "validation.json"
+    if report.is_file():
+        try:
+            found, source = _json.loads(report.read_text(encoding="utf-8")).get("study"), "validation.json"
+        except (ValueError, AttributeError):
+            found = None
+    if not found and dm is not None and "STUDYID" in dm and len(dm):
+        found, source = str(dm["STUDYID"].iloc[0]), "DM.STUDYID"
+    info: dict = {"id": found, "detected_from": source}
+    if found and (STUDIES_DIR / f"{found}.yaml").is_file():
+        info["configuration"] = f"{found}.yaml"
+    else:
+        info["not_run"] = "the study's own checks (ARMCD and ARM codelists): give --study STUDY.yaml"
+    return info

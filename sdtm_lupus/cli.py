@@ -21,8 +21,23 @@ EXIT_CODES_HELP = ("Exit codes: 0 success; 1 validation failed (nothing written)
 MAX_SHOWN = 20
 
 
+WIDTH = 100
+
+
 def _echo_err(quiet: bool):
-    return (lambda _msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+    """Progress on stderr: elapsed seconds first, lines wrapped to WIDTH columns."""
+    if quiet:
+        return lambda _msg: None
+    import textwrap
+    import time
+
+    start = time.perf_counter()
+
+    def say(message: str) -> None:
+        prefix = f"[{time.perf_counter() - start:6.1f}s] "
+        lines = textwrap.wrap(message, WIDTH - len(prefix), subsequent_indent="  ", break_on_hyphens=False) or [""]
+        click.echo(prefix + ("\n" + " " * len(prefix)).join(lines), err=True)
+    return say
 
 
 def _fail_input(exc: Exception, log_json: Path | None) -> None:
@@ -95,7 +110,8 @@ def common_options(func):
     func = click.option("--log-json", type=click.Path(dir_okay=False, path_type=Path),
                         help="Write a machine-readable run log (JSON) to this file.")(func)
     func = click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
-                        help="Lowest severity of a failed expectation that stops the write.")(func)
+                        help="Lowest severity of a failed gate expectation (the Great Expectations checks of the "
+                             "datasets) that fails the run: exit 1; convert then writes no dataset.")(func)
     return func
 
 
@@ -121,7 +137,7 @@ wrote it and nothing else was put into it, unless --overwrite is given.
 {EXIT_CODES_HELP}""")
 @click.argument("raw_dir", type=click.Path(path_type=Path))
 @click.option("--study", "study_path", required=True, type=click.Path(path_type=Path),
-              help="Study configuration (studies/*.yaml).")
+              help="Study configuration (a YAML file) or the id of a study shipped in studies/ (NCT04515719, ...).")
 @click.option("--mapping", "mapping_path", type=click.Path(path_type=Path),
               help="Mapping file of the site layout (default: the one the study names).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -131,13 +147,18 @@ wrote it and nothing else was put into it, unless --overwrite is given.
                    "beside the XPT files). define.xml is always written.")
 @click.option("--overwrite", is_flag=True,
               help="Replace an existing OUT_DIR even if it holds files sdtm-lupus did not write.")
+@click.option("--fail-on-findings", type=click.Choice(["warning", "notice"]),
+              help="Also fail (exit 1, no dataset written) on mapping and QC findings at or above this severity; "
+                   "error-level findings always stop the run (exit 2).")
 @common_options
-def convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on):
+def convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, fail_on_findings, quiet, log_json, fail_on):
     with _no_traceback(log_json):
-        _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on)
+        _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on,
+                 fail_on_findings)
 
 
-def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on):
+def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on,
+             fail_on_findings=None):
     from sdtm_lupus import api
     from sdtm_lupus.config.loading import ConfigError
     from sdtm_lupus.findings import InputError
@@ -151,7 +172,7 @@ def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, qui
     say = _echo_err(quiet)
     try:
         result = api.convert(raw_dir, study_path, out_dir, mapping_path=mapping_path, fail_on=fail_on, progress=say,
-                             formats=formats, overwrite=overwrite)
+                             formats=formats, overwrite=overwrite, fail_on_findings=fail_on_findings)
     except (InputError, ConfigError, OutputError) as exc:
         _fail_input(exc, log_json)
     if log_json:
@@ -159,12 +180,17 @@ def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, qui
     gate = result.report["gate"]["summary"]
     counts = ", ".join(f"{n} {c}" for n, c in result.datasets.items())
     if result.exit_code:
-        click.echo(f"validation failed: {gate['failed']} expectation(s) failed; nothing written. "
-                   f"Report: {result.out_dir / 'validation.json'}", err=True)
+        flagged = api.findings_at(result.findings, fail_on_findings)
+        reasons = [f"{gate['failed']} expectation(s) failed"] if not flagged or gate["failed"] else []
+        reasons += [f"{len(flagged)} finding(s) at or above {fail_on_findings} (--fail-on-findings)"] if flagged else []
+        click.echo(f"validation failed: {'; '.join(reasons)}; nothing written. "
+                   f"Report: {result.out_dir / 'validation.html'}", err=True)
         for item in result.report["gate"]["expectations"]:
             if item["status"] == "failed":
                 click.echo(f"  {item['severity'].upper()} [{item['id']}] {item['message']} "
                            f"({item['unexpected_count']} record(s))", err=True)
+        for line in _finding_counts(flagged):
+            click.echo(line, err=True)
         sys.exit(1)
     say(f"wrote {counts} to {result.out_dir} "
         f"({len(result.findings)} finding(s); {gate['failed']} expectation(s) failed below --fail-on)")
@@ -172,16 +198,28 @@ def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, qui
 
     for line in endpoint_lines(result.report.get("endpoints", {})):
         say(line)
+    say(f"report: {result.out_dir / 'validation.html'}")
+
+
+def _finding_counts(findings) -> list[str]:
+    """One line per (severity, rule) with its count: the findings that failed a --fail-on-findings run."""
+    counts: dict[tuple[str, str], int] = {}
+    for f in findings:
+        counts[(f.severity, f.rule)] = counts.get((f.severity, f.rule), 0) + 1
+    return [f"  {sev.upper()} [{rule}] {n} finding(s) (--fail-on-findings)" for (sev, rule), n in sorted(counts.items())]
 
 
 @main.command(help=f"""Re-validate the XPT files of an existing output folder (OUT_DIR/sdtm, OUT_DIR/adam)
 without converting, and check define.xml (schema, agreement with the XPT files) and the Dataset-JSON
-files when present. Prints the gate result and those findings as JSON on stdout.
+files when present. Prints the gate result and those findings as JSON on stdout, and a one-line
+verdict with its reasons on stderr. Exit 1 when an expectation at or above --fail-on failed.
 
 {EXIT_CODES_HELP}""")
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option("--study", "study_path", type=click.Path(path_type=Path),
-              help="Study configuration, for the study's arm codelists.")
+              help="Study configuration or shipped study id, for the study's arm codelists (default: the study "
+                   "the output names, when it is shipped in studies/; otherwise those checks are not run, as "
+                   "the verdict says).")
 @common_options
 def validate(out_dir, study_path, quiet, log_json, fail_on):
     with _no_traceback(log_json):
@@ -200,7 +238,28 @@ def _validate(out_dir, study_path, quiet, log_json, fail_on):
     if log_json:
         _write_log(log_json, result)
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    if not quiet:
+        click.echo(_validate_verdict(result, fail_on), err=True)
     sys.exit(code)
+
+
+def _validate_verdict(result: dict, fail_on: str) -> str:
+    """One line for a human: the verdict, its reasons, and what was not checked."""
+    summary = result["gate"]["summary"]
+    failed = [e["id"] for e in result["gate"]["expectations"] if e["status"] == "failed"
+              and (e["severity"] == "error" or fail_on == "warning")]
+    define = [f["rule"] for f in result["findings"] if f["severity"] == "error" or
+              (fail_on == "warning" and f["severity"] == "warning")]
+    reasons = ([f"{len(failed)} expectation(s) failed at or above {fail_on} ({', '.join(failed[:5])}"
+                f"{' ...' if len(failed) > 5 else ''})"] if failed else []) + \
+              ([f"{len(define)} define/Dataset-JSON finding(s) ({', '.join(sorted(set(define))[:5])})"] if define else [])
+    study = result.get("study", {})
+    where = f"study {study['id']} from {study['detected_from']}; " if study.get("detected_from") else ""
+    note = f"; NOT RUN: {study['not_run']}" if study.get("not_run") else ""
+    if result["status"] == "passed":
+        return f"validate: PASSED ({where}{summary['passed']} expectation(s) passed, {summary['failed']} failed below " \
+               f"--fail-on){note}"
+    return f"validate: FAILED: {'; '.join(reasons) or 'see the JSON on stdout'} ({where.rstrip('; ')}){note}"
 
 
 @main.command(help=f"""Write a synthetic site export of a study to OUT_DIR: realistic lupus courses,
@@ -268,7 +327,7 @@ as JSON on stdout for pipelines.
 {MAPPING_EXIT_HELP}""")
 @click.argument("raw_dir", type=click.Path(path_type=Path))
 @click.option("--study", "study_path", required=True, type=click.Path(path_type=Path),
-              help="Study configuration (studies/*.yaml).")
+              help="Study configuration (a YAML file) or the id of a study shipped in studies/ (NCT04515719, ...).")
 @click.option("--mapping", "mapping_path", type=click.Path(path_type=Path),
               help="Mapping file to check (default: the one the study names).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")

@@ -7,6 +7,21 @@ from sdtm_lupus.sdtm.map_context import MapContext
 from sdtm_lupus.specs import load_raw_layout
 
 
+def other_study(forms: Forms, studyid: str) -> tuple[str, int] | None:
+    """(the one STUDYID every row of the export carries, rows) when that is not `studyid`: the export
+    belongs to another study (one message up front, not one per row); None otherwise."""
+    ids: set[str] = set()
+    rows = 0
+    for form in forms.values():
+        values = form.data["STUDYID"]
+        values = values[values.ne("")]
+        ids.update(values.unique())
+        rows += len(values)
+    if len(ids) == 1 and studyid not in ids:
+        return next(iter(ids)), rows
+    return None
+
+
 def check_subjects(forms: Forms, ctx: MapContext) -> None:
     """STUDYID matches the study; SUBJID present; one enrol row per subject; every subject enrolled."""
     studyid = ctx.study.studyid

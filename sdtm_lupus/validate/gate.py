@@ -27,7 +27,7 @@ SPLIT_ROWS = 100_000     # datasets this long are validated in several narrow GE
 
 
 def run_gate(datasets: dict[str, pd.DataFrame], specs: Specs, *,
-             extra: Iterable[Expectation] = ()) -> GateResult:
+             extra: Iterable[Expectation] = (), progress=lambda _: None) -> GateResult:
     expectations = [*build_expectations(specs, datasets), *build_cross_expectations(specs, datasets),
                     *build_reviewer_expectations(datasets), *extra]
     by_dataset: dict[str, list[Expectation]] = defaultdict(list)
@@ -38,6 +38,7 @@ def run_gate(datasets: dict[str, pd.DataFrame], specs: Specs, *,
     session: _GxSession | None = None
     for name in sorted(by_dataset):
         exps = by_dataset[name]
+        progress(f"validating {name}: {len(exps)} expectations on {len(datasets.get(name, ()))} records")
         ids = [e.id for e in exps]
         if len(set(ids)) != len(ids):
             raise ValueError(f"{name}: duplicate expectation ids {sorted({i for i in ids if ids.count(i) > 1})}")

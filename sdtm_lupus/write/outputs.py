@@ -76,12 +76,14 @@ def xpt_plan(df: pd.DataFrame, spec: DatasetSpec) -> XptPlan:
     return xpt_format(xpt_order(xpt_label(plan, spec), spec), spec)
 
 
-def write_datasets(folder: Path, datasets: dict[str, pd.DataFrame], specs: dict[str, DatasetSpec]) -> dict[str, str]:
+def write_datasets(folder: Path, datasets: dict[str, pd.DataFrame], specs: dict[str, DatasetSpec],
+                   progress=lambda _: None) -> dict[str, str]:
     """Write each dataset as <folder>/<name lower case>.xpt; returns name -> relative file path."""
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for name, df in sorted(datasets.items()):
         path = folder / f"{name.lower()}.xpt"
+        progress(f"writing {folder.name}/{path.name} ({len(df)} records)")
         xpt_write(xpt_plan(df, specs[name]), path)
         written[name] = path.name
     return written
