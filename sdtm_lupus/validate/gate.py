@@ -17,7 +17,7 @@ import pandas as pd
 
 from sdtm_lupus.specs import DatasetSpec, Specs
 from sdtm_lupus.validate.cross_checks import CROSS_CHECKS, build_reviewer_expectations
-from sdtm_lupus.validate.results import MAX_EXAMPLES, Expectation, ExpectationResult, GateResult
+from sdtm_lupus.validate.results import MAX_EXAMPLES, MAX_RECORDS, Expectation, ExpectationResult, GateResult
 from sdtm_lupus.validate.suites import PROVENANCE, build_cross_expectations, build_expectations, seq_variable
 
 DATASET_NAME = re.compile(r"[A-Z][A-Z0-9]{0,7}\Z")
@@ -111,9 +111,9 @@ class _Frame:
                 parts[c] = pd.Series(self._byte_lengths(c.removeprefix(BYTES_PREFIX)), index=self.work.index)
         return pd.DataFrame(parts, index=self.work.index, copy=False)
 
-    def examples(self, positions: Iterable[int], variables: tuple[str, ...]) -> list[dict]:
+    def examples(self, positions: Iterable[int], variables: tuple[str, ...], most: int = MAX_EXAMPLES) -> list[dict]:
         out = []
-        for pos in list(positions)[:MAX_EXAMPLES]:
+        for pos in list(positions)[:most]:
             row = self.df.iloc[int(pos)]
             ex: dict[str, Any] = {}
             for key in ("USUBJID", self.seq):
@@ -202,7 +202,8 @@ def _in_dm(e: Expectation, f: _Frame, dm: pd.DataFrame | None) -> ExpectationRes
     bad = (ids.notna() & ~ids.isin(dm_ids[dm_ids.notna() & dm_ids.ne("")])).to_numpy(dtype=bool)
     positions = np.flatnonzero(bad)
     r = ExpectationResult(e, "failed" if len(positions) else "passed", len(ids), len(positions))
-    r.examples = f.examples(positions[:MAX_EXAMPLES], e.variables)
+    r.records = f.examples(positions, e.variables, MAX_RECORDS)
+    r.examples = r.records[:MAX_EXAMPLES]
     return r
 
 
@@ -212,7 +213,8 @@ def _cross(e: Expectation, f: _Frame, datasets: dict[str, pd.DataFrame]) -> Expe
         return _not_run(e, outcome)
     positions = np.flatnonzero(outcome)
     r = ExpectationResult(e, "failed" if len(positions) else "passed", len(f.df), len(positions))
-    r.examples = f.examples(positions[:MAX_EXAMPLES], e.variables[1:] or e.variables)
+    r.records = f.examples(positions, e.variables[1:] or e.variables, MAX_RECORDS)
+    r.examples = r.records[:MAX_EXAMPLES]
     return r
 
 
@@ -221,7 +223,7 @@ def _cross(e: Expectation, f: _Frame, datasets: dict[str, pd.DataFrame]) -> Expe
 class _GxSession:
     """One ephemeral GE context for the run; one dataframe asset, batch and suite per dataset."""
 
-    RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES,
+    RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_RECORDS,
                      "return_unexpected_index_query": False}
 
     def __init__(self) -> None:
@@ -310,10 +312,10 @@ class _GxSession:
             # a check that could not run is a failure: the gate never passes unchecked data
             return ExpectationResult(e, "failed", note=f"GE error: {error}")
         res, status = r.result or {}, "passed" if r.success else "failed"
-        if "element_count" in res:      # map expectations: counts and example rows
-            return ExpectationResult(
-                e, status, int(res["element_count"]), int(res.get("unexpected_count") or 0),
-                f.examples(res.get("partial_unexpected_index_list") or [], e.variables))
+        if "element_count" in res:      # map expectations: counts and the failing rows (up to MAX_RECORDS)
+            records = f.examples(res.get("partial_unexpected_index_list") or [], e.variables, MAX_RECORDS)
+            return ExpectationResult(e, status, int(res["element_count"]), int(res.get("unexpected_count") or 0),
+                                     records[:MAX_EXAMPLES], records=records)
         # aggregate expectations (extras): one observed value
         examples = [{"value": _py(res["observed_value"])}] if "observed_value" in res and not r.success else []
         return ExpectationResult(e, status, 1, int(not r.success), examples)

@@ -12,6 +12,7 @@ from sdtm_lupus.findings import SEVERITIES, Finding
 
 STATUSES = ("passed", "failed", "not run")
 MAX_EXAMPLES = 5
+MAX_RECORDS = 1000      # failing records kept per expectation (the count is always exact)
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,16 @@ class ExpectationResult:
     unexpected_count: int = 0
     examples: list[dict] = field(default_factory=list)   # {"USUBJID", "<xx>SEQ", "value", "file", "row"}
     note: str | None = None          # why "not run", or GE's exception message
+    records: list[dict] = field(default_factory=list)    # every failing record, up to MAX_RECORDS
 
     def to_dict(self) -> dict:
         d = {**self.expectation.to_dict(), "status": self.status, "element_count": self.element_count,
-             "unexpected_count": self.unexpected_count, "examples": self.examples}
+             "unexpected_count": self.unexpected_count, "examples": self.examples[:MAX_EXAMPLES]}
+        if len(self.records) > len(d["examples"]):
+            d["records"] = self.records
+        allowed = self.expectation.params.get("value_set") if self.expectation.kind == "in_set" else None
+        if self.status == "failed" and allowed:
+            d["allowed"] = sorted(map(str, allowed))[:50]      # the terms a CT check accepts
         if self.note:
             d["note"] = self.note
         return d

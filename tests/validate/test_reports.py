@@ -261,7 +261,7 @@ def test_planted_defect_is_in_the_html_and_xlsx_details_once(run, kind):
                          f'[@data-row="{hit["row"]}"]')
         assert len(rows) == 1, rule
         assert rows[0].get("data-usubjid") == hit["usubjid"] and rows[0].get("data-value") == str(hit["value"])
-        section = rows[0].xpath("ancestor::div[@class='detail']")[0]
+        section = rows[0].xpath("ancestor::details[@class='detail']")[0]
         assert severity in section.xpath("string(.//span[contains(@class, 'sev')])")
         # the issue table links to the record's section
         assert doc.xpath(f'//table[@id="issue-table"]//a[@href="#{section.get("id")}"]')

@@ -21,11 +21,14 @@ from sdtm_lupus.validate.reports.model import (
     build_issues,
     clean_text,
     dataset_summary,
+    distinct_values,
     grouped_findings,
     rule_parameter_rows,
     submission_files,
+    top_issues,
     verdict,
     verdict_counts,
+    verdict_level,
 )
 
 OVERRIDDEN = '<span class="tag">OVERRIDDEN</span>'
@@ -74,6 +77,11 @@ td.id{white-space:nowrap}
 .verdict .counts{font-weight:400;font-size:13px;margin-top:2px}
 .verdict.passed{background:var(--ok-bg);color:var(--ok);border:1px solid #abefc6}
 .verdict.failed{background:var(--err-bg);color:var(--err);border:1px solid #fecdca}
+.verdict.warnings{background:var(--warn-bg);color:var(--warn);border:1px solid #fedf89}
+.verdict ul{margin:4px 0 0;padding-left:18px;font-weight:400;font-size:13px;color:#101828}
+.verdict .what{font-weight:600;font-size:13px;margin-top:6px;color:#344054}
+.sev.muted{background:#f2f4f7;color:var(--muted)}
+td.vals code{margin-right:6px}
 .sev{display:inline-block;padding:0 6px;border-radius:9px;font-size:12px;font-weight:600}
 .sev.error{background:var(--err-bg);color:var(--err)}
 .sev.warning{background:var(--warn-bg);color:var(--warn)}
@@ -97,10 +105,11 @@ JS = """
 (function () {
   "use strict";
   var meta = JSON.parse(document.getElementById("report-meta").textContent);
-  function filterTable(tableId, controlIds, countId, noun) {
+  function filterTable(tableId, controlIds, countId, noun, alsoSelector) {
     var table = document.getElementById(tableId);
     if (!table) { return; }
     var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    var also = alsoSelector ? Array.prototype.slice.call(document.querySelectorAll(alsoSelector)) : [];
     var controls = controlIds.map(function (id) { return document.getElementById(id); });
     var count = document.getElementById(countId);
     function apply() {
@@ -116,6 +125,15 @@ JS = """
         row.hidden = !ok;
         if (ok) { shown += 1; }
       });
+      also.forEach(function (el) {
+        el.hidden = !controls.every(function (c) {
+          var want = c.value.trim();
+          if (!want) { return true; }
+          var key = c.getAttribute("data-key");
+          if (key) { return el.getAttribute("data-" + key) === want; }
+          return el.textContent.toLowerCase().indexOf(want.toLowerCase()) >= 0;
+        });
+      });
       count.textContent = shown + " of " + rows.length + " " + noun + " shown";
     }
     controls.forEach(function (c) { c.addEventListener("input", apply); c.addEventListener("change", apply); });
@@ -128,7 +146,21 @@ JS = """
     var n = rows.filter(function (r) { return r.getClientRects().length > 0; }).length;
     table.setAttribute("data-rendered-rows", String(n));
   }
-  filterTable("issue-table", ["f-severity", "f-dataset", "f-text"], "issue-count", "issues");
+  filterTable("issue-table", ["f-severity", "f-dataset", "f-text"], "issue-count", "issues", "details.detail");
+  function openTarget() {
+    var target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+    if (target && target.tagName === "DETAILS") { target.open = true; }
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+  // self-check read by the browser test: which banner parts are fully inside the first screen
+  var visible = ["verdict", "failed-rules", "top-issues"].filter(function (id) {
+    var el = document.getElementById(id);
+    if (!el) { return false; }
+    var box = el.getBoundingClientRect();
+    return box.height > 0 && box.bottom <= window.innerHeight && box.right <= window.innerWidth;
+  });
+  document.documentElement.setAttribute("data-first-screen", visible.join(" "));
   filterTable("rules-table", ["r-status", "r-severity", "r-text"], "rules-count", "rules");
   markRendered("summary-table");
   markRendered("issue-table");
@@ -141,6 +173,10 @@ JS = """
 
 def _sev(severity: Any) -> str:
     return f'<span class="sev {esc(severity)}">{esc(severity)}</span>'
+
+
+def _sev_muted(severity: Any) -> str:
+    return f'<span class="sev muted">{esc(severity)}</span>'
 
 
 def _status(status: Any) -> str:
@@ -157,19 +193,39 @@ def _kv_table(rows: list[tuple[str, Any]]) -> str:
     return f'<table class="kv">{body}</table>'
 
 
-def _header(report: dict) -> str:
+def _header(report: dict, issues: list[Issue]) -> str:
     tool = report.get("tool", {})
-    status = report.get("status", "")
+    level = verdict_level(report)
+    failed = [i for i in issues if i.source == "gate"]
+    failed_rules = "".join(f'<li><a href="#{esc(i.anchor)}"><code>{esc(i.rule)}</code></a> {_sev(i.severity)} '
+                           f'{esc(i.count)} record(s): {esc(i.message)}</li>' for i in failed[:6])
+    if len(failed) > 6:
+        failed_rules += f'<li><a href="#issues">{len(failed) - 6} more failed rule(s)</a></li>'
+    failed_block = (f'<div id="failed-rules"><div class="what">Failed rules ({len(failed)})</div><ul>{failed_rules}</ul>'
+                    f'</div>' if failed else '<div id="failed-rules"><div class="what">Failed rules: none</div></div>')
+    top = "".join(f'<li>{_sev(i.severity)} <a href="#{esc(i.anchor)}"><code>{esc(i.rule)}</code></a> · '
+                  f'{esc(i.dataset or "(run)")} · {esc(i.count)} record(s){_values_text(i)}</li>' for i in top_issues(issues))
+    top_block = (f'<div id="top-issues"><div class="what">Top issues ({len(issues)} in all)</div><ul>{top}</ul></div>'
+                 if issues else '<div id="top-issues"><div class="what">No issue.</div></div>')
     return (f'<header><h1>Validation report: {esc(report.get("study"))}</h1>'
             f'<div class="sub">{esc(tool.get("name"))} {esc(tool.get("version"))} · mapping '
-            f'{esc(report.get("mapping"))} · {esc(report.get("input", {}).get("transport"))} export</div>'
-            f'<div class="verdict {esc(status)}" id="verdict">{esc(verdict(report))}'
-            f'<div class="counts">{esc(verdict_counts(report))}</div></div></header>')
+            f'{esc(report.get("mapping"))} · {esc(report.get("input", {}).get("transport"))} export · '
+            f'<a href="#run">run details and rule parameters</a></div>'
+            f'<div class="verdict {esc(level)}" id="verdict" data-level="{esc(level)}">{esc(verdict(report))}'
+            f'<div class="counts">{esc(verdict_counts(report))}</div>{failed_block}{top_block}</div></header>')
+
+
+def _values_text(issue: Issue) -> str:
+    ranked, n = distinct_values(issue.records)
+    if not ranked:
+        return ""
+    shown = ", ".join(f"{v[:40]!r} ×{c}" for v, c in ranked)
+    return esc(f" · {shown}" + (f" (+{n - len(ranked)} more)" if n > len(ranked) else ""))
 
 
 def _nav() -> str:
-    links = [("run", "Run"), ("summary", "Summary"), ("issues", "Issues"), ("details", "Record details"),
-             ("reconciliation", "Reconciliation"), ("endpoints", "Endpoints"), ("rules", "Rules")]
+    links = [("issues", "Issues"), ("summary", "Summary"), ("details", "Record details"),
+             ("reconciliation", "Reconciliation"), ("endpoints", "Endpoints"), ("rules", "Rules"), ("run", "Run")]
     return "<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in links) + "</nav>"
 
 
@@ -202,9 +258,20 @@ def _run(report: dict) -> str:
 
 
 def _summary(report: dict, issues: list[Issue]) -> str:
-    rows = []
+    rows = dataset_summary(report, issues)
+    outputs = [r for r in rows if r.dataset in report.get("datasets", {})]
+    others = [r for r in rows if r.dataset not in report.get("datasets", {})]
+    return (f'<section id="summary"><h2>Summary by dataset and severity</h2>'
+            f'<p class="muted">Records affected by failed expectations and findings (number of rules).</p>'
+            f'<h3>Datasets (SDTM and ADaM)</h3>{_summary_table("summary-table", outputs, True)}'
+            f'<h3>Raw forms and the run</h3>'
+            f'{_summary_table("forms-table", others, False) if others else "<p class=muted>No issue.</p>"}</section>')
+
+
+def _summary_table(table_id: str, rows: list, outputs: bool) -> str:
+    body = []
     totals = dict.fromkeys(SEVERITIES, 0)
-    for r in dataset_summary(report, issues):
+    for r in rows:
         cells = []
         for sev in SEVERITIES:
             totals[sev] += r.counts[sev]
@@ -213,15 +280,16 @@ def _summary(report: dict, issues: list[Issue]) -> str:
                              f'rule{"s" if r.issues[sev] != 1 else ""})</span></td>')
             else:
                 cells.append('<td class="n zero">0</td>')
-        rows.append(f'<tr data-dataset="{esc(r.dataset)}"><td><b>{esc(r.dataset or "(run)")}</b></td>'
-                    f'<td>{esc(r.label)}</td>{_num(r.records)}<td><code>{esc(r.file)}</code></td>{"".join(cells)}</tr>')
+        extra = f'<td>{esc(r.label)}</td>{_num(r.records)}<td><code>{esc(r.file)}</code></td>' if outputs else \
+            f'<td>{esc(r.label)}</td>'
+        body.append(f'<tr data-dataset="{esc(r.dataset)}"><td><b>{esc(r.dataset or "(run)")}</b></td>{extra}'
+                    f'{"".join(cells)}</tr>')
     head = "".join(f'<th class="n">{sev.capitalize()}s</th>' for sev in SEVERITIES)
+    cols = '<th>Label</th><th class="n">Records</th><th>File</th>' if outputs else "<th>Kind</th>"
     foot = "".join(f'<td class="n"><b>{esc(totals[s])}</b></td>' for s in SEVERITIES)
-    return (f'<section id="summary"><h2>Summary by dataset and severity</h2>'
-            f'<p class="muted">Records affected by failed expectations and findings (number of rules).</p>'
-            f'<table id="summary-table"><thead><tr><th>Dataset</th><th>Label</th><th class="n">Records</th>'
-            f'<th>File</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
-            f'<tfoot><tr><td colspan="4"><b>Total</b></td>{foot}</tr></tfoot></table></section>')
+    return (f'<table id="{table_id}"><thead><tr><th>{"Dataset" if outputs else "Form"}</th>{cols}{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody><tfoot><tr><td colspan="{4 if outputs else 2}"><b>Total</b></td>{foot}'
+            f'</tr></tfoot></table>')
 
 
 def _issues(issues: list[Issue]) -> str:
@@ -232,7 +300,7 @@ def _issues(issues: list[Issue]) -> str:
         f'<tr data-severity="{esc(i.severity)}" data-dataset="{esc(i.dataset or "(run)")}" data-rule="{esc(i.rule)}" '
         f'data-source="{esc(i.source)}"><td>{_sev(i.severity)}</td><td>{esc(i.dataset or "(run)")}</td>'
         f'<td class="id"><a href="#{esc(i.anchor)}"><code>{esc(i.rule)}</code></a></td><td>{esc(", ".join(i.variables))}</td>'
-        f'<td class="n">{esc(i.count)}</td><td>{esc(i.message)}</td>'
+        f'<td class="n">{esc(i.count)}</td><td class="vals">{_values_cell(i)}</td><td>{esc(i.message)}</td>'
         f'<td>{"gate" if i.source == "gate" else "finding"}</td></tr>'
         for i in issues)
     return (f'<section id="issues"><h2>Issues</h2>'
@@ -243,8 +311,16 @@ def _issues(issues: list[Issue]) -> str:
             f'placeholder="rule id, variable, message"></label>'
             f'<span class="count" id="issue-count">{len(issues)} issues</span></div>'
             f'<table id="issue-table"><thead><tr><th>Severity</th><th>Dataset</th><th>Rule ID</th>'
-            f'<th>Variables</th><th class="n">Count</th><th>Message</th><th>Source</th></tr></thead>'
+            f'<th>Variables</th><th class="n">Count</th><th>Distinct values (records)</th><th>Message</th>'
+            f'<th>Source</th></tr></thead>'
             f'<tbody>{rows}</tbody></table></section>')
+
+
+def _values_cell(issue: Issue) -> str:
+    """The most frequent distinct values with their record counts: 749 warnings may be 24 terms."""
+    ranked, n = distinct_values(issue.records)
+    cells = "".join(f"<code>{esc(v[:60])}</code>×{c} " for v, c in ranked)
+    return cells + (f'<span class="muted">+{n - len(ranked)} more</span>' if n > len(ranked) else "")
 
 
 def _records(issue: Issue, with_message: bool) -> str:
@@ -264,8 +340,8 @@ def _records(issue: Issue, with_message: bool) -> str:
 
     more = ""
     if issue.count > len(shown):
-        where = ("the gate keeps the first examples only" if issue.source == "gate"
-                 else "all are in validation.xlsx and validation.json")
+        where = ("the gate keeps up to 1 000 per rule, all in validation.xlsx and validation.json"
+                 if issue.source == "gate" else "all are in validation.xlsx and validation.json")
         more = f'<p class="muted">{len(shown)} of {issue.count} records listed; {where}.</p>'
     if not shown:
         return more or '<p class="muted">No example records.</p>'
@@ -275,16 +351,28 @@ def _records(issue: Issue, with_message: bool) -> str:
 def _detail(issue: Issue, level: str) -> str:
     checked = f" of {issue.checked} checked" if issue.checked is not None else ""
     note = f'<p class="muted">Note: {esc(issue.note)}</p>' if issue.note else ""
-    return (f'<div class="detail" id="{esc(issue.anchor)}"><{level}>{_sev(issue.severity)} '
+    ranked, n = distinct_values(issue.records, most=20)
+    values = ""
+    if n > 1 or issue.allowed:
+        values = ("<p>Distinct values: " + ", ".join(f"<code>{esc(v)}</code> ({c})" for v, c in ranked)
+                  + (f" and {n - len(ranked)} more" if n > len(ranked) else "") + "</p>")
+    if issue.allowed:
+        values += (f"<p>Allowed terms: {', '.join(f'<code>{esc(t)}</code>' for t in issue.allowed)}</p>"
+                   + (f"<p>Fix: map each site value to one of them under <code>{esc(issue.fix)}</code> in the "
+                      "mapping (docs/mapping.md), then convert again.</p>" if issue.fix else ""))
+    return (f'<details class="detail" id="{esc(issue.anchor)}" data-severity="{esc(issue.severity)}" '
+            f'data-dataset="{esc(issue.dataset or "(run)")}" data-rule="{esc(issue.rule)}"><summary>'
+            f'<{level} style="display:inline">{_sev(issue.severity)} '
             f'<code>{esc(issue.rule)}</code> · {esc(issue.dataset or "(run)")} · '
-            f'{esc(issue.count)} record(s){esc(checked)}</{level}>'
-            f'<p>Rule: {esc(issue.rule_text)}</p>{note}'
-            f'{_records(issue, with_message=issue.source == "finding")}</div>')
+            f'{esc(issue.count)} record(s){esc(checked)}</{level}></summary>'
+            f'<p>Rule: {esc(issue.rule_text)}</p>{note}{values}'
+            f'{_records(issue, with_message=issue.source == "finding")}</details>')
 
 
 def _details(issues: list[Issue]) -> str:
     gate = [i for i in issues if i.source == "gate"]
-    parts = ['<section id="details"><h2>Record details</h2><h3 id="gate-failures">Failed expectations (gate)</h3>']
+    parts = ['<section id="details"><h2>Record details</h2><p class="muted">Each issue opens on a click; the '
+             'issue filters above apply here too.</p><h3 id="gate-failures">Failed expectations (gate)</h3>']
     parts.append("".join(_detail(i, "h4") for i in gate) or '<p class="muted">No failed expectation.</p>')
     parts.append('<h3 id="findings">QC and mapping findings</h3>')
     groups = grouped_findings(issues)
@@ -355,7 +443,8 @@ def _rules(report: dict, issues: list[Issue]) -> str:
             rid = f'<a href="#{esc(anchor)}">{rid}</a>'
         note = e.get("note")
         rows.append(f'<tr data-status="{esc(e.get("status"))}" data-severity="{esc(e.get("severity"))}">'
-                    f'<td>{_status(e.get("status"))}</td><td>{_sev(e.get("severity"))}</td>'
+                    f'<td>{_status(e.get("status"))}</td>'
+                    f'<td>{_sev(e.get("severity")) if e.get("status") == "failed" else _sev_muted(e.get("severity"))}</td>'
                     f'<td>{esc(e.get("dataset"))}</td><td class="id">{rid}</td>'
                     f'<td>{esc(", ".join(e.get("variables") or []))}</td><td>{esc(e.get("rule"))}</td>'
                     f'{_num(e.get("element_count"))}{_num(e.get("unexpected_count"))}'
@@ -386,9 +475,9 @@ def render_html(report: dict) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f'<title>Validation report: {esc(report.get("study"))} ({esc(report.get("status"))})</title>',
         f"<style>{CSS}</style></head><body>",
-        _header(report), _nav(), "<main>",
-        _run(report), _summary(report, issues), _issues(issues), _details(issues),
-        _reconciliation(report), _endpoints(report), _rules(report, issues),
+        _header(report, issues), _nav(), "<main>",
+        _issues(issues), _summary(report, issues), _details(issues),
+        _reconciliation(report), _endpoints(report), _rules(report, issues), _run(report),
         "</main>",
         f'<script type="application/json" id="report-meta">{script_json(meta)}</script>',
         f"<script>{JS}</script>",

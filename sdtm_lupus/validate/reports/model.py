@@ -111,6 +111,21 @@ class Issue:
     checked: int | None = None       # gate: records checked (element_count)
     note: str | None = None
     records: list[Record] = field(default_factory=list)
+    allowed: list[str] = field(default_factory=list)      # a failed CT check: the accepted terms
+
+    @property
+    def fix(self) -> str | None:
+        """The mapping key that maps a site value of this issue, e.g. values."enrol.SEX" (CT checks)."""
+        if not self.allowed or len(self.variables) != 1:
+            return None
+        from sdtm_lupus.specs import load_raw_layout
+
+        layout = load_raw_layout()
+        for r in self.records:
+            form = (r.file or "").rsplit(".", 1)[0]
+            if form in layout.forms and self.variables[0] in layout.forms[form].columns:
+                return f'values."{form}.{self.variables[0]}"'
+        return None
 
     @property
     def shown(self) -> str:
@@ -137,14 +152,14 @@ def build_issues(report: dict) -> list[Issue]:
             continue
         variables = list(e.get("variables") or [])
         records = []
-        for ex in e.get("examples") or []:
+        for ex in e.get("records") or e.get("examples") or []:
             seq_name, seq = _seq(ex)
             variable = ex.get("name") or (variables[0] if len(variables) == 1 else ", ".join(variables)) or None
             records.append(Record(ex.get("USUBJID"), seq, seq_name, variable, ex.get("value"), ex.get("file"),
                                   ex.get("row"), e.get("message", "")))
         issues.append(Issue("", "gate", e["id"], e["severity"], e.get("dataset") or "", variables,
                             e.get("message", ""), e.get("rule", ""), int(e.get("unexpected_count") or 0),
-                            e.get("element_count"), e.get("note"), records))
+                            e.get("element_count"), e.get("note"), records, list(e.get("allowed") or [])))
     groups: dict[tuple[str, str, str], list[dict]] = {}
     for f in report.get("findings", []):
         groups.setdefault((f.get("dataset") or "", f["rule"], f["severity"]), []).append(f)
@@ -240,14 +255,44 @@ def submission_files(report: dict) -> str:
     return "; ".join(p for p in (", ".join(map(str, meta.get("formats") or [])), ", ".join(files)) if p)
 
 
+def verdict_level(report: dict) -> str:
+    """"failed" (the write was stopped), "warnings" (written, but an expectation failed below --fail-on
+    or a warning-level finding was reported) or "passed"."""
+    if report.get("status") == "failed":
+        return "failed"
+    failed = report.get("gate", {}).get("summary", {}).get("failed", 0)
+    warned = any(f.get("severity") in ("error", "warning") for f in report.get("findings", []))
+    return "warnings" if failed or warned else "passed"
+
+
+def distinct_values(records: list[Record], most: int = 3) -> tuple[list[tuple[str, int]], int]:
+    """The most frequent distinct values of the records (value, count), and how many distinct values there are."""
+    counts: dict[str, int] = {}
+    for r in records:
+        if r.value is not None and r.value != "":
+            key = display(r.value)
+            counts[key] = counts.get(key, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ranked[:most], len(ranked)
+
+
+def top_issues(issues: list[Issue], most: int = 5) -> list[Issue]:
+    """The issues a reviewer reads first: most severe, then most records."""
+    return sorted(issues, key=lambda i: (severity_rank(i.severity), -i.count, i.rule))[:most]
+
+
 def verdict(report: dict) -> str:
     """The run's outcome in one sentence."""
     status, fail_on = report.get("status", ""), report.get("fail_on", "error")
+    if status == "passed" and verdict_level(report) == "warnings":
+        return (f"PASSED WITH WARNINGS: no failed expectation at or above {fail_on}, so the datasets were written; "
+                "read the warnings below.")
     if status == "passed":
         return f"PASSED: no failed expectation at or above {fail_on}; the datasets were written."
     if status == "failed":
-        return (f"FAILED: an expectation at or above {fail_on} failed, so the gate stopped the write: no dataset "
-                f"was written and this report is in the OUT.rejected folder.")
+        why = (f"an expectation at or above {fail_on} failed" if not report.get("fail_on_findings") else
+               f"an expectation at or above {fail_on}, or a finding at or above {report['fail_on_findings']}, failed")
+        return f"FAILED: {why}, so the write was stopped: no dataset was written; this report is in OUT.rejected."
     return f"{str(status).upper()}."
 
 

@@ -37,6 +37,7 @@ PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 # cellXfs indexes of styles.xml
 NORMAL, HEADER, BOLD, TITLE = 0, 1, 2, 3
+SEVERITY_STYLE = {"error": 4, "warning": 5, "notice": 6}     # red, amber, blue fills (as in Pinnacle 21)
 
 
 def neutralise(text: str) -> str:
@@ -46,6 +47,10 @@ def neutralise(text: str) -> str:
 
 class Bold(str):
     """A constant text cell in bold (labels written by this module, not data)."""
+
+
+class Severity(str):
+    """A severity cell, filled with its colour."""
 
 
 @dataclass
@@ -79,6 +84,8 @@ def column(n: int) -> str:
 
 
 def _cell(ref: str, value: Any, style: int) -> str:
+    if isinstance(value, Severity) and str(value) in SEVERITY_STYLE:
+        style = SEVERITY_STYLE[str(value)]
     s = f' s="{style}"' if style else ""
     if isinstance(value, Bold):
         text, s = str(value), (s or f' s="{BOLD}"')
@@ -126,15 +133,21 @@ STYLES = (XML_DECL + f'<styleSheet xmlns="{MAIN_NS}">'
           '<fonts count="3"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
           '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
           '<font><b/><sz val="14"/><name val="Calibri"/><family val="2"/></font></fonts>'
-          '<fills count="3"><fill><patternFill patternType="none"/></fill>'
+          '<fills count="6"><fill><patternFill patternType="none"/></fill>'
           '<fill><patternFill patternType="gray125"/></fill>'
           '<fill><patternFill patternType="solid"><fgColor rgb="FFE4E7EC"/><bgColor indexed="64"/></patternFill></fill>'
+          '<fill><patternFill patternType="solid"><fgColor rgb="FFF8D7DA"/><bgColor indexed="64"/></patternFill></fill>'
+          '<fill><patternFill patternType="solid"><fgColor rgb="FFFFF3CD"/><bgColor indexed="64"/></patternFill></fill>'
+          '<fill><patternFill patternType="solid"><fgColor rgb="FFD1ECF1"/><bgColor indexed="64"/></patternFill></fill>'
           '</fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
           '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-          '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+          '<cellXfs count="7"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
           '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>'
           '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-          '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+          '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+          '<xf numFmtId="0" fontId="0" fillId="3" borderId="0" xfId="0" applyFill="1"/>'
+          '<xf numFmtId="0" fontId="0" fillId="4" borderId="0" xfId="0" applyFill="1"/>'
+          '<xf numFmtId="0" fontId="0" fillId="5" borderId="0" xfId="0" applyFill="1"/></cellXfs>'
           '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
           '</styleSheet>')
 
@@ -184,7 +197,7 @@ def _issue_sheet(issues) -> Sheet:
     s.header(["Dataset", "Rule ID", "Severity", "Source", "Variables", "Message", "Rule", "Count", "Checked"],
              filtered=True)
     for i in issues:
-        s.add([i.dataset or "(run)", i.rule, i.severity, i.source, ", ".join(i.variables), i.message, i.rule_text,
+        s.add([i.dataset or "(run)", i.rule, Severity(i.severity), i.source, ", ".join(i.variables), i.message, i.rule_text,
                i.count, i.checked])
     return s
 
@@ -195,7 +208,7 @@ def _details_sheet(issues) -> Sheet:
              filtered=True)
     for i in issues:
         for r in i.records:
-            s.add([i.dataset or "(run)", i.rule, i.severity, r.usubjid, r.seq, r.variable, r.value, r.file, r.row,
+            s.add([i.dataset or "(run)", i.rule, Severity(i.severity), r.usubjid, r.seq, r.variable, r.value, r.file, r.row,
                    r.message])
     return s
 
