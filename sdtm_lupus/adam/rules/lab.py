@@ -67,7 +67,7 @@ def derive_param_lab(lab: pd.DataFrame) -> pd.DataFrame:
     anrhi = pd.to_numeric(lab["LBSTNRHI"], errors="coerce").astype("float64")
     return pd.DataFrame({
         "USUBJID": lab["USUBJID"], "PARAMCD": lab["LBTESTCD"], "PARAM": param,
-        "AVAL": aval, "AVALC": lab["LBSTRESC"].where(aval.isna(), None).astype(object),
+        "AVAL": aval, "AVALC": pd.Series(np.where(aval.isna(), lab["LBSTRESC"].to_numpy(dtype=object), None), index=lab.index),
         "AVALU": unit.astype(object), "ANRLO": anrlo, "ANRHI": anrhi, "ANRIND": compute_anrind(aval, anrlo, anrhi),
         "VISIT": lab["VISIT"], "ADT": lab["ADT"], "SRCDOM": "LB", "SRCVAR": "LBSTRESN", "SRCSEQ": lab["LBSEQ"],
     }, index=lab.index)
