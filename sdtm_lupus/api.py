@@ -139,7 +139,7 @@ def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mappin
         raise InputError(errors_first(ctx.findings))
     lap("map")
 
-    progress("deriving ADaM (ADSL, ADEFF, ADTTE)")
+    progress("deriving ADaM (ADSL, ADEFF, ADTTE, ADLB, ADAE) and the prediction table")
     from sdtm_lupus.adam import derive_adam
 
     adam = derive_adam(datasets, study, specs)
@@ -158,6 +158,9 @@ def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mappin
     report = build_report(study, mapping.name, specs, {"transport": transport, "files": _input_files(raw_dir)},
                           datasets, ctx, gate, fail_on)
     report["endpoints"] = adam.summary
+    report["safety"] = adam.safety
+    if not blocking:                # the prediction files are written with the datasets only
+        report["prediction"] = adam.prediction
     if fail_on_findings:
         report["fail_on_findings"] = fail_on_findings
         report["status"] = "failed" if blocking else "passed"
@@ -165,7 +168,8 @@ def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mappin
     target = rejected_dir(out_dir) if blocking else out_dir
     progress(("validation failed: writing the validation report to " if blocking else "writing ") + str(target))
     write_run(target, datasets if not blocking else {}, specs, report, study=study, mapping=mapping, formats=formats,
-              text_datasets={n: d for n, d in unescaped.items() if d is not datasets.get(n)}, progress=progress)
+              text_datasets={n: d for n, d in unescaped.items() if d is not datasets.get(n)}, progress=progress,
+              extra_files=adam.files if not blocking else None)
     if not blocking and remove_stale_rejected(out_dir):
         progress(f"removed {rejected_dir(out_dir)}: the report of an earlier rejected run")
     lap("write")
@@ -230,8 +234,10 @@ def is_adam(name: str) -> bool:
 
 def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, report: dict, *,
               study: Study | None = None, mapping: Mapping | None = None, formats: tuple[str, ...] = ("xpt",),
-              text_datasets: dict[str, pd.DataFrame] | None = None, progress: Progress = lambda _: None) -> None:
-    """The output folder; with study and mapping also define.xml (+ Dataset-JSON for formats "json")."""
+              text_datasets: dict[str, pd.DataFrame] | None = None, extra_files: dict[str, bytes] | None = None,
+              progress: Progress = lambda _: None) -> None:
+    """The output folder; with study and mapping also define.xml (+ Dataset-JSON for formats "json").
+    extra_files: more files written as given at the top of the folder (prediction.csv/.json, beside adam/)."""
     from sdtm_lupus.validate.reports import write_reports
     from sdtm_lupus.write.outputs import write_datasets
 
@@ -247,6 +253,8 @@ def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, rep
             if study is not None and mapping is not None:
                 _write_submission_metadata(tmp, folder, {n: datasets[n] for n in names}, specs, study, mapping,
                                            report, formats, text_datasets)
+        for name, content in sorted((extra_files or {}).items()):
+            (tmp / name).write_bytes(content)
         (tmp / "validation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
         write_reports(tmp, report)   # validation.html and validation.xlsx, from the same dict

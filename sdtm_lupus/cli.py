@@ -194,10 +194,13 @@ def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, qui
         sys.exit(1)
     say(f"wrote {counts} to {result.out_dir} "
         f"({len(result.findings)} finding(s); {gate['failed']} expectation(s) failed below --fail-on)")
-    from sdtm_lupus.validate.reports.text import endpoint_lines
+    from sdtm_lupus.validate.reports.text import endpoint_lines, safety_lines
 
-    for line in endpoint_lines(result.report.get("endpoints", {})):
+    for line in endpoint_lines(result.report.get("endpoints", {})) + safety_lines(result.report.get("safety", {})):
         say(line)
+    if result.report.get("prediction"):
+        say(f"prediction table: {result.out_dir / 'prediction.csv'} ({result.report['prediction']['rows']} FAS subjects; "
+            f"dictionary prediction.json)")
     say(f"report: {result.out_dir / 'validation.html'}")
 
 

@@ -1,4 +1,5 @@
-"""Derive stage: SDTM datasets -> ADaM (ADSL, ADEFF, ADTTE), never from the raw forms.
+"""Derive stage: SDTM datasets -> ADaM (ADSL, ADEFF, ADTTE, ADLB, ADAE) and the response-prediction table,
+never from the raw forms.
 
 `derive_adam` reads the SDTM datasets, the study (its rule parameters) and the specs only:
 clinical constants come from specs/, never from a site mapping.
@@ -11,9 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sdtm_lupus.adam.adae import build_adae, safety_summary
 from sdtm_lupus.adam.adeff import enrich_occasions, param_by_occasion, param_flares, param_sri, sri_rows
+from sdtm_lupus.adam.adlb import build_adlb
 from sdtm_lupus.adam.adsl import build_adsl
 from sdtm_lupus.adam.occasion_table import build_occasions
+from sdtm_lupus.adam.prediction import build_prediction, missing_shares, prediction_csv, prediction_json
 from sdtm_lupus.adam.rule_tables import build_events, build_meds, build_subjects, build_weights
 from sdtm_lupus.adam.rules.treatment_failure import compute_treatment_failure_date
 from sdtm_lupus.adam.rules.tte import KINDS, derive_param_tte
@@ -21,7 +25,7 @@ from sdtm_lupus.config.study import Study
 from sdtm_lupus.findings import Finding
 from sdtm_lupus.frames import sorted_rows
 from sdtm_lupus.memory import release_free_memory
-from sdtm_lupus.specs import Specs, conform_to_spec
+from sdtm_lupus.specs import Specs, conform_to_spec, load_lab_tests
 
 SUBJECT_COLUMNS = ("STUDYID", "TRT01P", "TRT01A", "FASFL")
 
@@ -31,6 +35,9 @@ class AdamResult:
     datasets: dict[str, pd.DataFrame]
     findings: list[Finding] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    safety: dict = field(default_factory=dict)        # R11 TEAE summary by arm (report["safety"])
+    prediction: dict = field(default_factory=dict)    # R12 table: rows, columns, missing share per column
+    files: dict[str, bytes] = field(default_factory=dict)   # written next to adam/ (prediction.csv/.json)
 
 
 def derive_adam(sdtm: dict[str, pd.DataFrame], study: Study, specs: Specs) -> AdamResult:
@@ -67,7 +74,36 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], study: Study, specs: Specs) -> Ad
         "ADEFF": finish(adeff, specs, "ADEFF", ["USUBJID", "PARAMCD", "AVISITN", "ADT"], seq="ASEQ"),
         "ADTTE": finish(adtte, specs, "ADTTE", ["USUBJID", "PARAMCD"]),
     }
-    return AdamResult(datasets, findings, endpoint_summary(datasets, study))
+    datasets.update(derive_safety_lab(sdtm, adsl, specs, params))
+    result = AdamResult(datasets, findings, endpoint_summary(datasets, study))
+    result.safety = safety_summary(datasets["ADSL"], datasets["ADAE"], params.teae_window_days)
+    add_prediction(result, study)
+    return result
+
+
+def derive_safety_lab(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, specs: Specs, params) -> dict[str, pd.DataFrame]:
+    """ADLB (R10) and ADAE (R11), finished; empty frames (with the spec columns) when LB / AE are absent."""
+    subject = adsl[["USUBJID", "STUDYID", "TRT01P", "TRT01A", "SAFFL", "FASFL"]]
+    adlb = build_adlb(sdtm.get("LB"), adsl, load_lab_tests())
+    adlb = adlb.merge(subject, on="USUBJID", how="left") if len(adlb) else adlb     # ADSL subjects only
+    adae = build_adae(sdtm.get("AE"), sdtm.get("SUPPAE"), adsl, params)
+    adae = adae.merge(subject.drop(columns="FASFL"), on="USUBJID", how="left") if len(adae) else adae
+    if not len(adlb):
+        adlb = pd.DataFrame(columns=specs.dataset("ADLB").names)
+    if not len(adae):
+        adae = pd.DataFrame(columns=specs.dataset("ADAE").names)
+    return {"ADLB": finish(adlb.assign(ASEQ=np.nan), specs, "ADLB", ["USUBJID", "PARAMCD", "ADT", "SRCSEQ"], seq="ASEQ"),
+            "ADAE": finish(adae, specs, "ADAE", ["USUBJID", "AESEQ"])}
+
+
+def add_prediction(result: AdamResult, study: Study) -> None:
+    """R12: the prediction table and its dictionary as files, its completeness in the summary."""
+    ds = result.datasets
+    table, dictionary = build_prediction(ds["ADSL"], ds["ADEFF"], ds["ADLB"], load_lab_tests())
+    result.files = {"prediction.csv": prediction_csv(table),
+                    "prediction.json": prediction_json(table, dictionary, study.studyid)}
+    result.prediction = {"csv": "prediction.csv", "dictionary": "prediction.json", "rows": len(table),
+                         "columns": len(table.columns), "missing_share": missing_shares(table)}
 
 
 def _stack(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

@@ -64,6 +64,7 @@ class RuleParameters(_Strict):
     flare_horizon_day: int = 365          # R6, R7 FL*52
     pfree_from_day: int = 281             # R7 PFREE52
     pfree_last_occasion_min_day: int = 337  # R7 PFREE52
+    teae_window_days: int = 28            # R11.2: TEAE up to TRTEDT + this many days
 
 
 class Criterion(_Strict):

@@ -225,7 +225,8 @@ def _values_text(issue: Issue) -> str:
 
 def _nav() -> str:
     links = [("issues", "Issues"), ("summary", "Summary"), ("details", "Record details"),
-             ("reconciliation", "Reconciliation"), ("endpoints", "Endpoints"), ("rules", "Rules"), ("run", "Run")]
+             ("reconciliation", "Reconciliation"), ("endpoints", "Endpoints"), ("safety", "Safety"), ("rules", "Rules"),
+             ("run", "Run")]
     return "<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in links) + "</nav>"
 
 
@@ -432,6 +433,29 @@ def _endpoints(report: dict) -> str:
             f'<th class="n">Median time to first flare (days)</th></tr></thead><tbody>{body}</tbody></table></section>')
 
 
+def _safety(report: dict) -> str:
+    """R11 TEAE counts by actual arm (report["safety"]); nothing when the report has none."""
+    by_arm = (report.get("safety") or {}).get("by_arm") or {}
+    if not by_arm:
+        return ""
+    keys = ("any_teae", "related", "serious", "leading_to_discontinuation", "fatal", "sle_hospitalisation")
+    rows = []
+    for arm, r in by_arm.items():
+        n = r.get("safety")
+        grades = r.get("worst_grade") or {}
+        rows.append(f'<tr><td><b>{esc(arm)}</b></td>{_num(n)}'
+                    + "".join(f'<td class="n">{esc(_ratio(r.get(k), n))}</td>' for k in keys)
+                    + f'<td>{esc(", ".join(f"{g}: {c}" for g, c in grades.items() if c) or "–")}</td></tr>')
+    return (f'<section id="safety"><h2>Treatment-emergent adverse events by arm</h2>'
+            f'<p class="muted">Safety set (SAFFL = Y), subjects; TEAE up to TRTEDT + '
+            f'{esc(report["safety"].get("teae_window_days"))} days (R11).</p>'
+            f'<table id="safety-table"><thead><tr><th>Arm</th><th class="n">Safety set</th>'
+            f'<th class="n">Any TEAE</th><th class="n">Related</th><th class="n">Serious</th>'
+            f'<th class="n">Leading to discontinuation</th><th class="n">Fatal</th>'
+            f'<th class="n">SLE-related hospitalisation</th><th>By worst CTCAE grade</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></section>')
+
+
 def _rules(report: dict, issues: list[Issue]) -> str:
     anchors = {(i.rule, i.dataset): i.anchor for i in issues if i.source == "gate"}
     exps = report.get("gate", {}).get("expectations", [])
@@ -477,7 +501,7 @@ def render_html(report: dict) -> str:
         f"<style>{CSS}</style></head><body>",
         _header(report, issues), _nav(), "<main>",
         _issues(issues), _summary(report, issues), _details(issues),
-        _reconciliation(report), _endpoints(report), _rules(report, issues), _run(report),
+        _reconciliation(report), _endpoints(report), _safety(report), _rules(report, issues), _run(report),
         "</main>",
         f'<script type="application/json" id="report-meta">{script_json(meta)}</script>',
         f"<script>{JS}</script>",
