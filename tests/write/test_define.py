@@ -116,7 +116,7 @@ def test_keys_class_structure_and_standards(submission_runs):
                                                               "QSDTC", "QSGRPID")]
     assert qs.find(f"{DEF}Class").get("Name") == "FINDINGS" and qs.get("Purpose") == "Tabulation"
     standards = {(s.get("Name"), s.get("Version"), s.get("Type")) for s in root.iter(f"{DEF}Standard")}
-    assert standards == {("SDTMIG", "3.4", "IG"), ("CDISC/NCI", "2025-03-25", "CT")}
+    assert standards == {("SDTMIG", "3.4", "IG"), ("CDISC/NCI", "2025-03-28", "CT")}
     adam = _define(submission_runs["NCT04515719"], "adam").getroot()
     adsl = next(g for g in adam.iter(f"{ODM}ItemGroupDef") if g.get("Name") == "ADSL")
     assert adsl.get("Purpose") == "Analysis" and adsl.get("Repeating") == "No"
