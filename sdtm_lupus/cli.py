@@ -131,13 +131,15 @@ wrote it and nothing else was put into it, unless --overwrite is given.
                    "beside the XPT files). define.xml is always written.")
 @click.option("--overwrite", is_flag=True,
               help="Replace an existing OUT_DIR even if it holds files sdtm-lupus did not write.")
+@click.option("--created", help="Creation date/time of define.xml, Dataset-JSON and the reviewer's guide (ISO 8601; "
+                                "default: the study's define_created, else the run date, see validation.json run.created).")
 @common_options
-def convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on):
+def convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, created, quiet, log_json, fail_on):
     with _no_traceback(log_json):
-        _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on)
+        _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on, created)
 
 
-def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on):
+def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on, created=None):
     from sdtm_lupus import api
     from sdtm_lupus.config.loading import ConfigError
     from sdtm_lupus.findings import InputError
@@ -151,7 +153,7 @@ def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, qui
     say = _echo_err(quiet)
     try:
         result = api.convert(raw_dir, study_path, out_dir, mapping_path=mapping_path, fail_on=fail_on, progress=say,
-                             formats=formats, overwrite=overwrite)
+                             formats=formats, overwrite=overwrite, created=created)
     except (InputError, ConfigError, OutputError) as exc:
         _fail_input(exc, log_json)
     if log_json:
