@@ -32,12 +32,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CONVERT = """
-import json, sys, time
+import inspect, json, sys, time
 from pathlib import Path
 from sdtm_lupus.api import convert
 raw, study, out = sys.argv[1:4]
+# one creation time for both versions (convert --created; older versions wrote a fixed 1960 stamp)
+created = {"created": "1960-01-01T00:00:00"} if "created" in inspect.signature(convert).parameters else {}
 t0 = time.perf_counter()
-result = convert(Path(raw), Path(study), Path(out))
+result = convert(Path(raw), Path(study), Path(out), **created)
 print(json.dumps({"exit_code": result.exit_code, "out_dir": str(result.out_dir),
                   "seconds": time.perf_counter() - t0, "timings": result.timings}))
 """

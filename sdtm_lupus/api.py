@@ -66,7 +66,7 @@ def load_configuration(study_path: Path, mapping_path: Path | None) -> tuple[Stu
 def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Path | None = None,
             fail_on: str = "error", progress: Progress = lambda _: None,
             formats: tuple[str, ...] = ("xpt",), overwrite: bool = False,
-            fail_on_findings: str | None = None) -> ConvertResult:
+            fail_on_findings: str | None = None, created: str | None = None) -> ConvertResult:
     """Read -> map -> validate -> write. Raises InputError (bad input), ConfigError (bad configuration)
     or OutputError (an unsafe or unwritable output folder: checked before reading).
 
@@ -75,6 +75,9 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     fail_on: the lowest severity of a failed gate expectation that stops the write (exit 1);
     fail_on_findings: also stop it on mapping/QC findings at or above this severity ("warning" or
     "notice"; error-level findings always stop the run as bad input, exit 2).
+    created: the creation date/time of define.xml, Dataset-JSON and the reviewer's guide (ISO 8601, to the
+    second); default the study's `define_created`, else the run date (UTC), taken once and recorded in
+    validation.json run.created, so a rerun given it writes the same bytes.
     """
     from sdtm_lupus.memory import release_free_memory
 
@@ -93,17 +96,32 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     for name in check_output_target(raw_dir, out_dir, overwrite=overwrite):
         progress(f"removed {name}, left by an interrupted run")
     specs = study_specs(study)
+    created = run_created(created, study)
     try:
         return _convert_checked(raw_dir, out_dir, study, mapping, specs, (fail_on, fail_on_findings), progress, formats,
-                                timings, lap)
+                                timings, lap, created)
     except InputError as exc:
         _write_input_problems(exc, out_dir, study, raw_dir)
         raise
 
 
+def run_created(created: str | None, study: Study) -> str:
+    """The run's creation date/time (see convert): `created`, else the study's define_created, else now (UTC)."""
+    from datetime import UTC, datetime
+
+    if created is not None:
+        try:
+            return datetime.fromisoformat(created).replace(tzinfo=None).isoformat(timespec="seconds")
+        except ValueError:
+            raise ConfigError(f"--created {created!r}: not an ISO 8601 date/time (e.g. 2025-06-30T12:00:00)") from None
+    if study.define_created is not None:
+        return study.define_created.replace(tzinfo=None).isoformat(timespec="seconds")
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
 def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mapping, specs: Specs,
                      levels: tuple[str, str | None], progress: Progress, formats: tuple[str, ...],
-                     timings: dict[str, float], lap) -> ConvertResult:
+                     timings: dict[str, float], lap, created: str) -> ConvertResult:
     """convert() after the configuration and the output folder were checked."""
     fail_on, fail_on_findings = levels
     from sdtm_lupus.readers.export import detect_transport, read_export
@@ -164,12 +182,13 @@ def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mappin
     if fail_on_findings:
         report["fail_on_findings"] = fail_on_findings
         report["status"] = "failed" if blocking else "passed"
+    report["run"] = {"created": created}      # define.xml, Dataset-JSON, reviewer's guide; rerun with --created
     exit_code = EXIT_VALIDATION if blocking else EXIT_OK
     target = rejected_dir(out_dir) if blocking else out_dir
     progress(("validation failed: writing the validation report to " if blocking else "writing ") + str(target))
     write_run(target, datasets if not blocking else {}, specs, report, study=study, mapping=mapping, formats=formats,
               text_datasets={n: d for n, d in unescaped.items() if d is not datasets.get(n)}, progress=progress,
-              extra_files=adam.files if not blocking else None)
+              extra_files=adam.files if not blocking else None, created=created)
     if not blocking and remove_stale_rejected(out_dir):
         progress(f"removed {rejected_dir(out_dir)}: the report of an earlier rejected run")
     lap("write")
@@ -235,8 +254,9 @@ def is_adam(name: str) -> bool:
 def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, report: dict, *,
               study: Study | None = None, mapping: Mapping | None = None, formats: tuple[str, ...] = ("xpt",),
               text_datasets: dict[str, pd.DataFrame] | None = None, extra_files: dict[str, bytes] | None = None,
-              progress: Progress = lambda _: None) -> None:
-    """The output folder; with study and mapping also define.xml (+ Dataset-JSON for formats "json").
+              progress: Progress = lambda _: None, created: str | None = None) -> None:
+    """The output folder; with study and mapping also define.xml (+ Dataset-JSON for formats "json") and the
+    reviewer's guide (reviewers-guide.md/.html).
     extra_files: more files written as given at the top of the folder (prediction.csv/.json, beside adam/)."""
     from sdtm_lupus.validate.reports import write_reports
     from sdtm_lupus.write.outputs import write_datasets
@@ -252,25 +272,29 @@ def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, rep
                 report["datasets"][name]["file"] = f"{folder}/{file}"
             if study is not None and mapping is not None:
                 _write_submission_metadata(tmp, folder, {n: datasets[n] for n in names}, specs, study, mapping,
-                                           report, formats, text_datasets)
+                                           report, formats, text_datasets, created)
         for name, content in sorted((extra_files or {}).items()):
             (tmp / name).write_bytes(content)
         (tmp / "validation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
         write_reports(tmp, report)   # validation.html and validation.xlsx, from the same dict
+        if study is not None and written:
+            from sdtm_lupus.describe.reviewers_guide import write_reviewers_guide
+
+            write_reviewers_guide(tmp, study, specs, report, {n: datasets[n] for n in written})
 
     write_output_folder(target, fill)
 
 
 def _write_submission_metadata(tmp: Path, folder: str, datasets: dict[str, pd.DataFrame], specs: Specs, study: Study,
                                mapping: Mapping, report: dict, formats: tuple[str, ...],
-                               text_datasets: dict[str, pd.DataFrame] | None) -> None:
+                               text_datasets: dict[str, pd.DataFrame] | None, created: str | None = None) -> None:
     """define.xml/define.html (and Dataset-JSON) of one folder, self-checked; files and findings go to the report."""
     from sdtm_lupus.describe.define_meta import build_define_meta
     from sdtm_lupus.validate.define_check import check_output_folder
     from sdtm_lupus.write.submission import write_submission_files
 
-    meta = build_define_meta(folder, datasets, specs, study, mapping, text_datasets=text_datasets)
+    meta = build_define_meta(folder, datasets, specs, study, mapping, text_datasets=text_datasets, created=created)
     files = write_submission_files(tmp / folder, meta, datasets, formats=formats, text_datasets=text_datasets)
     for name, file in files.pop("json", {}).items():
         report["datasets"][name]["json"] = f"{folder}/{file}"

@@ -150,15 +150,18 @@ wrote it and nothing else was put into it, unless --overwrite is given.
 @click.option("--fail-on-findings", type=click.Choice(["warning", "notice"]),
               help="Also fail (exit 1, no dataset written) on mapping and QC findings at or above this severity; "
                    "error-level findings always stop the run (exit 2).")
+@click.option("--created", help="Creation date/time of define.xml, Dataset-JSON and the reviewer's guide (ISO 8601; "
+                                "default: the study's define_created, else the run date, see validation.json run.created).")
 @common_options
-def convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, fail_on_findings, quiet, log_json, fail_on):
+def convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, fail_on_findings, created, quiet, log_json,
+            fail_on):
     with _no_traceback(log_json):
         _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on,
-                 fail_on_findings)
+                 fail_on_findings, created)
 
 
 def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on,
-             fail_on_findings=None):
+             fail_on_findings=None, created=None):
     from sdtm_lupus import api
     from sdtm_lupus.config.loading import ConfigError
     from sdtm_lupus.findings import InputError
@@ -172,7 +175,7 @@ def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, qui
     say = _echo_err(quiet)
     try:
         result = api.convert(raw_dir, study_path, out_dir, mapping_path=mapping_path, fail_on=fail_on, progress=say,
-                             formats=formats, overwrite=overwrite, fail_on_findings=fail_on_findings)
+                             formats=formats, overwrite=overwrite, fail_on_findings=fail_on_findings, created=created)
     except (InputError, ConfigError, OutputError) as exc:
         _fail_input(exc, log_json)
     if log_json:

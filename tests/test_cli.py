@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -106,13 +107,25 @@ def test_convert_writes_dm_ex_and_report(tmp_path):
 
 
 def test_convert_twice_gives_byte_identical_outputs(tmp_path):
+    """Without --created the run date is taken once (define.xml, guide) and recorded in validation.json
+    run.created; a rerun given it with --created writes the same bytes, every file."""
     raw = write_export(tmp_path / "raw", "NCT04515719", mini_rows())
-    for out in ("a", "b"):
-        assert invoke("convert", raw, "--study", STUDY, "--out", tmp_path / out, "-q").exit_code == 0
+    assert invoke("convert", raw, "--study", STUDY, "--out", tmp_path / "a", "-q").exit_code == 0
+    created = json.loads((tmp_path / "a" / "validation.json").read_text(encoding="utf-8"))["run"]["created"]
+    assert created != "1960-01-01T00:00:00" and created[:4] >= "2025"
+    assert f'CreationDateTime="{created}"' in (tmp_path / "a" / "sdtm" / "define.xml").read_text(encoding="utf-8")
+    assert created in (tmp_path / "a" / "reviewers-guide.md").read_text(encoding="utf-8")
+    assert invoke("convert", raw, "--study", STUDY, "--out", tmp_path / "b", "-q", "--created", created).exit_code == 0
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
-    assert files
+    assert files and Path("reviewers-guide.html") in files
     for rel in files:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+def test_convert_created_must_be_an_iso_date_time(tmp_path):
+    raw = write_export(tmp_path / "raw", "NCT04515719", mini_rows())
+    result = invoke("convert", raw, "--study", STUDY, "--out", tmp_path / "a", "-q", "--created", "yesterday")
+    assert result.exit_code == 2 and "--created 'yesterday'" in result.output + (result.stderr or "")
 
 
 @pytest.mark.parametrize("damage, expected", [

@@ -74,6 +74,13 @@ class Criterion(_Strict):
     iecat: Literal["INCLUSION", "EXCLUSION"]
 
 
+class PharmacologicClass(_Strict):
+    """TS PCLASS: the established pharmacologic class of the investigational treatment (MED-RT EPC)."""
+    term: str
+    code: str | None = Field(default=None, pattern=r"^N\d{10}$")    # MED-RT concept code; null: not looked up
+    version: str | None = None                                      # MED-RT release of the code
+
+
 class Study(_Strict):
     studyid: str
     title: str
@@ -93,8 +100,11 @@ class Study(_Strict):
     dosing_folders: tuple[str, ...] = ()
     criteria: tuple[Criterion, ...] = ()       # empty: criteria unknown, no TI dataset
     rules: RuleParameters = RuleParameters()
-    # creation date/time written into define.xml (ODM CreationDateTime) and the Dataset-JSON files;
-    # unset: a fixed constant (1960-01-01T00:00:00, as the XPT headers), so reruns are byte-identical
+    # TS INTTYPE (CDISC INTTYPE term) and PCLASS of the investigational treatment; unset: not written
+    intervention_type: str | None = None
+    pharmacologic_class: PharmacologicClass | None = None
+    # creation date/time written into define.xml (ODM CreationDateTime), the Dataset-JSON files and the
+    # reviewer's guide; unset: the run date (or `convert --created`), recorded in validation.json run.created
     define_created: datetime | None = None
     source: Path | None = Field(default=None, exclude=True)
 

@@ -13,7 +13,7 @@ from sdtm_lupus.readers.forms import ROW, Form
 from sdtm_lupus.sdtm.builder_state import MapState
 from sdtm_lupus.sdtm.map_context import SRCROW, MapContext
 from sdtm_lupus.sdtm.supp import Qualifier, build_supp
-from sdtm_lupus.sdtm.timing import derive_seq
+from sdtm_lupus.sdtm.timing import derive_seq, period_bounds
 
 FORM = "ae"
 ONGOING, END_OF_STUDY = "ONGOING", "END OF STUDY"
@@ -58,10 +58,13 @@ def ongoing_end(ongoing: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def add_timing(df: pd.DataFrame, prefix: str, state: MapState) -> None:
-    """EPOCH (of the start, none before informed consent), --STDY and --ENDY (partial dates give none)."""
+    """EPOCH of the start (a partial start: the epoch its whole period falls in; none when the period
+    may begin before informed consent, since no epoch precedes consent), --STDY and --ENDY (partial
+    dates give none)."""
     start, end, usubjid = df[f"{prefix}STDTC"], df[f"{prefix}ENDTC"], df["USUBJID"]
     epoch = state.epoch(start, usubjid)
-    df["EPOCH"] = epoch.where(~definitely_before(start, state.ref(usubjid, "RFICDTC")), None)
+    earliest, _ = period_bounds(start)
+    df["EPOCH"] = epoch.where(~definitely_before(earliest, state.ref(usubjid, "RFICDTC")), None)
     df[f"{prefix}STDY"] = state.study_day(start, usubjid)
     df[f"{prefix}ENDY"] = state.study_day(end, usubjid)
 

@@ -44,10 +44,24 @@ def build_cm(raw: pd.DataFrame, form: Form, state: MapState) -> pd.DataFrame:
     dictionary_class = drugs.map(lambda d: d.cmclas if d else None)
     cm["CMCLAS"] = dictionary_class.where(dictionary_class.notna(), raw["CMCLASS"])
     cm["CMENRTPT"], cm["CMENTPT"] = ongoing_end(form.data["CMENDAT"].str.strip().eq(""))
+    cm["CMSTRTPT"], cm["CMSTTPT"] = start_before_study(cm, state)
     add_timing(cm, "CM", state)
     cm = cm.assign(**state.provenance(raw, FORM))
     cm["CMSEQ"] = derive_seq(cm, ["CMSTDTC", "CMTRT", SRCROW])
     return cm
+
+
+CONSENT = "INFORMED CONSENT"
+
+
+def start_before_study(cm: pd.DataFrame, state: MapState) -> tuple[pd.Series, pd.Series]:
+    """CMSTRTPT / CMSTTPT (CORE-000892): BEFORE / INFORMED CONSENT where the start is unknown (CMSTDTC
+    empty) and the drug was taken before the study: still ongoing at the end of the study (a drug started
+    in the study has a known start: the site prescribed it) or ended before informed consent."""
+    unknown = cm["CMSTDTC"].isna()
+    before = unknown & (cm["CMENRTPT"].notna() | definitely_before(cm["CMENDTC"], state.ref(cm["USUBJID"], "RFICDTC")))
+    return (pd.Series("BEFORE", index=cm.index, dtype=object).where(before, None),
+            pd.Series(CONSENT, index=cm.index, dtype=object).where(before, None))
 
 
 def drug_key(name: str) -> str:

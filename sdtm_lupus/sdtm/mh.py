@@ -7,8 +7,9 @@ import pandas as pd
 from sdtm_lupus.sdtm.builder_state import MapState
 
 # The one medical-history event the export collects: enrol column with its start date.
-DIAGNOSIS = {"MHTERM": "SYSTEMIC LUPUS ERYTHEMATOSUS", "MHDECOD": "Systemic lupus erythematosus",
-             "MHCAT": "PRIMARY DIAGNOSIS"}
+# No MHCAT: every record is the primary diagnosis, and a category that groups all records in one
+# is no category (CORE-000365); MHCAT returns when MH gets other kinds of history.
+DIAGNOSIS = {"MHTERM": "SYSTEMIC LUPUS ERYTHEMATOSUS", "MHDECOD": "Systemic lupus erythematosus"}
 DATE_COLUMN = "DIAGDAT"
 
 

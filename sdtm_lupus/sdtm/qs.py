@@ -35,7 +35,6 @@ from sdtm_lupus.sdtm.timing import derive_lobxfl, derive_study_day
 from sdtm_lupus.specs import QSALL, Instrument, Instruments, Item, load_instruments, load_raw_layout
 
 NOT_DONE = "NOT DONE"
-EVALUATOR = "INVESTIGATOR"
 
 
 
@@ -165,7 +164,6 @@ def _records(state: MapState, inst: Instrument, c: pd.DataFrame, occ: pd.DataFra
         "QSSTRESC": stresc,
         "QSSTRESN": stresn,
         "QSSTAT": stat,
-        "QSEVAL": EVALUATOR,
         "VISITNUM": base["VISITNUM"],
         "VISIT": base["VISIT"],
         "EPOCH": base["EPOCH"],

@@ -1,5 +1,6 @@
 """SV: one record per subject visit actually done, summarising the visit-based forms.
 
+SV holds the visits done (SVOCCUR Y; SVPRESP Y for scheduled ones, SDTMIG 3.4; no EPOCH).
 A visit is done when any visit-based form (specs/raw-forms.yaml: visit_based with a
 date_column) has a row for it; VISITNUM/VISIT come from the shared visit numbering, so SV
 agrees with every domain. SVSTDTC/SVENDTC are the earliest/latest date of the visit's rows.
@@ -77,8 +78,11 @@ def build(state: MapState) -> dict[str, pd.DataFrame]:
     known = set(scheduled) | {state.study.early_termination.visitnum}
     sv.insert(0, "STUDYID", state.study.studyid)
     sv.insert(1, "DOMAIN", "SV")
+    # SDTMIG 3.4: SVPRESP Y for the planned visits (the schedule and early termination, as in TV), null for
+    # unscheduled ones; SVOCCUR Y, since only visits that took place are written (no EPOCH in SV)
+    sv["SVPRESP"] = sv["VISITNUM"].map(lambda n: "Y" if n in known else None).astype(object)
+    sv["SVOCCUR"] = "Y"
     sv["VISITDY"] = sv["VISITNUM"].map(lambda n: scheduled[n].target_day if n in scheduled else None)
-    sv["EPOCH"] = state.epoch(sv["SVSTDTC"], sv["USUBJID"])
     sv["SVSTDY"] = state.study_day(sv["SVSTDTC"], sv["USUBJID"])
     sv["SVENDY"] = state.study_day(sv["SVENDTC"], sv["USUBJID"])
     sv["SVUPDES"] = sv["VISITNUM"].map(lambda n: None if n in known else UNPLANNED)

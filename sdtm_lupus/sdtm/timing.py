@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -31,13 +31,47 @@ def derive_study_day(dtc: pd.Series, rfstdtc: pd.Series) -> pd.Series:
     return diff.where(diff < 0, diff + 1).astype("float64")
 
 
+def period_bounds(iso: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """First and last day (ISO date text) of each date's period: a complete date is its own period,
+    '2021-03' is 2021-03-01..2021-03-31, '2021' is 2021-01-01..2021-12-31; missing or unreadable: None."""
+    def bounds(value) -> tuple[str | None, str | None]:
+        if not isinstance(value, str):
+            return None, None
+        parts = value[:10].split("-")
+        try:
+            if len(parts) == 3 and len(value) >= 10:
+                return value[:10], value[:10]
+            year, month = int(parts[0]), int(parts[1]) if len(parts) > 1 and parts[1] else None
+        except ValueError:
+            return None, None
+        if month is None:
+            return f"{year:04d}-01-01", f"{year:04d}-12-31"
+        last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+        return f"{year:04d}-{month:02d}-01", f"{year:04d}-{month:02d}-{last:02d}"
+    codes, uniques = pd.factorize(iso)
+    pairs = [bounds(u) for u in uniques]
+    lo = np.array([p[0] for p in pairs] + [None], dtype=object)
+    hi = np.array([p[1] for p in pairs] + [None], dtype=object)
+    return (pd.Series(lo[codes], index=iso.index, dtype=object), pd.Series(hi[codes], index=iso.index, dtype=object))
+
+
 def derive_epoch(dtc: pd.Series, first_dose: pd.Series, last_dose: pd.Series, study: Study) -> pd.Series:
     """EPOCH from the record date against the subject's first and last dose dates.
 
     Before the first dose: the first epoch of the study; after the last dose plus the
     follow-up offset: the follow-up epoch; otherwise the treatment epoch. A subject
-    never dosed stays in the first epoch. Partial or missing dates get no EPOCH.
+    never dosed stays in the first epoch. A partial date (year or year-month) gets the epoch
+    its whole period falls in (first and last day in the same epoch), else none (CORE-000701);
+    a missing date gets no EPOCH.
     """
+    start, end = period_bounds(dtc)
+    at_start = _epoch_of_dates(start, first_dose, last_dose, study)
+    at_end = _epoch_of_dates(end, first_dose, last_dose, study)
+    return at_start.where(at_start.eq(at_end), None)
+
+
+def _epoch_of_dates(dtc: pd.Series, first_dose: pd.Series, last_dose: pd.Series, study: Study) -> pd.Series:
+    """derive_epoch for complete dates (partial or missing: None)."""
     when, first, last = _dates(dtc), _dates(first_dose), _dates(last_dose)
     pre = study.epochs[0].epoch
     follow = next((e for e in study.epochs if e.starts_days_after_last_dose is not None), None)

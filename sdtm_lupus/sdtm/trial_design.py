@@ -5,7 +5,8 @@ epoch (the one that starts after the last dose) have one element common to all a
 other epoch is treatment, with one element per arm (ETCD = ARMCD, ELEMENT = ARM), since
 arms with different treatments have different elements. TI is written only when the study
 configuration lists criteria. TS parameters that neither the configuration nor PROJECT
-knows (AGEMIN, AGEMAX, PCLAS, ...) are omitted, never guessed.
+knows (AGEMIN, AGEMAX, ...) are omitted, never guessed. INTTYPE and PCLASS come from the study
+configuration (PCLASS TSVALCD only when it gives the MED-RT code); COMPTRT is PLACEBO when an arm is.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ PROJECT = {
 }
 # TSPARMCD -> CDISC codelist whose NCI code becomes TSVALCD
 VALUE_CODELISTS = {"TPHASE": "TPHASE", "TBLIND": "TBLIND", "STYPE": "STYPE", "INTMODEL": "INTMODEL",
-                   "TCNTRL": "TCNTRL", "RANDOM": "NY", "ADDON": "NY", "DOSU": "UNIT", "DOSFRM": "FRM",
+                   "TCNTRL": "TCNTRL", "RANDOM": "NY", "INTTYPE": "INTTYPE", "ADDON": "NY", "DOSU": "UNIT", "DOSFRM": "FRM",
                    "ROUTE": "ROUTE", "DOSFRQ": "FREQ"}
 # most common interval between planned infusions (days) -> FREQ term
 FREQUENCIES = {7: "EVERY WEEK", 14: "Q2W", 21: "Q3W", 28: "Q4W"}
@@ -63,6 +64,11 @@ def ts_parameters(study: Study, terminology: Terminology, dm: pd.DataFrame | Non
     design = {part.strip() for part in study.design.split(",")}
     params += [("INTMODEL", term, None) for term in terminology.codelists["INTMODEL"].terms if term in design]
     params += [("TRT", t, None) for t in dict.fromkeys(a.treatment for a in investigational)]
+    if study.intervention_type:
+        params.append(("INTTYPE", study.intervention_type, None))
+    if study.pharmacologic_class:
+        params.append(("PCLASS", study.pharmacologic_class.term, None))
+    params += [("COMPTRT", a.treatment, None) for a in study.arms if a.treatment == PLACEBO][:1]
     for arm in study.arms:
         params += [("DOSE", f"{arm.dose:g}", arm.armcd), ("DOSU", arm.dose_unit, arm.armcd),
                    ("DOSFRM", arm.dose_form, arm.armcd), ("ROUTE", arm.route, arm.armcd)]
@@ -93,16 +99,19 @@ def build_ts(study: Study, terminology: Terminology, dm: pd.DataFrame | None) ->
     records = []
     for code, value, group in ts_parameters(study, terminology, dm):
         seq[code] += 1
-        valcd, ref, ver = _value_code(code, value, terminology)
+        valcd, ref, ver = _value_code(code, value, terminology, study)
         records.append({"TSSEQ": seq[code], "TSGRPID": group, "TSPARMCD": code, "TSPARM": parm_name[parm_code[code]],
                         "TSVAL": value, "TSVALCD": valcd, "TSVCDREF": ref, "TSVCDVER": ver})
     return _frame(study, "TS", records)
 
 
-def _value_code(code: str, value: str, terminology: Terminology) -> tuple:
+def _value_code(code: str, value: str, terminology: Terminology, study: Study) -> tuple:
     """(TSVALCD, TSVCDREF, TSVCDVER) of a parameter value, where a reference terminology codes it."""
     if code in PROJECT and PROJECT[code][1]:
         return PROJECT[code][1], PROJECT[code][2], None
+    if code == "PCLASS":       # MED-RT, when the study configuration gives the concept code
+        pclass = study.pharmacologic_class
+        return (pclass.code, "MED-RT", pclass.version) if pclass.code else (None, None, None)
     if code == "REGID":
         return value, "ClinicalTrials.gov", None
     if code == "SSTDTC":

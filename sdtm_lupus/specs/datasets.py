@@ -95,6 +95,26 @@ class Terminology(_Strict):
     codelists: dict[str, Codelist]
 
 
+class _TerminologyPart(_Strict):
+    """One specs/ct/*.yaml file: codelists only (the release is specs/standards.yaml, set once)."""
+    codelists: dict[str, Codelist]
+
+
+class CtRelease(_Strict):
+    package: str
+    version: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class Standards(_Strict):
+    """specs/standards.yaml."""
+    ct: CtRelease
+
+
+@cache
+def load_standards(root: Path = SPECS_DIR) -> Standards:
+    return load_model(root / "standards.yaml", Standards)
+
+
 class Specs(_Strict):
     datasets: dict[str, DatasetSpec]
     terminology: Terminology
@@ -119,7 +139,7 @@ def load_specs(root: Path = SPECS_DIR) -> Specs:
         for path in sorted((root / folder).glob("*.yaml")):
             spec = load_model(path, DatasetSpec)
             datasets[spec.dataset] = spec
-    terminology = _load_terminology(root / "ct")
+    terminology = _load_terminology(root / "ct", load_standards(root).ct)
     specs = Specs(datasets=datasets, terminology=terminology, clinical=load_clinical_constants(root))
     for ds in datasets.values():
         for var in ds.variables:
@@ -128,21 +148,19 @@ def load_specs(root: Path = SPECS_DIR) -> Specs:
     return specs
 
 
-def _load_terminology(folder: Path) -> Terminology:
-    """All specs/ct/*.yaml files (one CT package and version) merged; a codelist defined twice is an error."""
-    parts = [(path, load_model(path, Terminology)) for path in sorted(folder.glob("*.yaml"))]
+def _load_terminology(folder: Path, release: CtRelease) -> Terminology:
+    """All specs/ct/*.yaml files merged under the one CT release of specs/standards.yaml; a codelist
+    defined twice is an error."""
+    parts = [(path, load_model(path, _TerminologyPart)) for path in sorted(folder.glob("*.yaml"))]
     if not parts:
         raise ConfigError(f"no controlled terminology in {folder}")
-    package, version = parts[0][1].package, parts[0][1].version
     codelists: dict[str, Codelist] = {}
     for path, part in parts:
-        if (part.package, part.version) != (package, version):
-            raise ConfigError(f"{path}: CT {part.package} {part.version} differs from {package} {version}")
         for name, codelist in part.codelists.items():
             if name in codelists:
                 raise ConfigError(f"{path}: codelist {name} is already defined in another specs/ct file")
             codelists[name] = codelist
-    return Terminology(package=package, version=version, codelists=codelists)
+    return Terminology(package=release.package, version=release.version, codelists=codelists)
 
 
 # Codelists whose terms come from the study configuration, not from CDISC CT.

@@ -53,7 +53,18 @@ def cm_findings(ctx):
      {"CMSTDTC": "2020-03", "CMENDTC": "2021", "CMSTDY": None, "CMENDY": None, "EPOCH": None, "CMENRTPT": None}),
     ("started before consent: no epoch", {"CMSTDAT": "13-NOV-2014"}, {"CMSTDY": -2304.0, "EPOCH": None}),
     ("started after consent, before dosing: screening", {"CMSTDAT": "02-MAR-2021"},
-     {"CMSTDY": -3.0, "EPOCH": "SCREENING"}),
+     {"CMSTDY": -3.0, "EPOCH": "SCREENING", "CMSTRTPT": None, "CMSTTPT": None}),
+    # CORE-000701: a partial start whose whole period lies in one epoch gets it (last dose 19-MAR-2021)
+    ("partial start, the month in follow-up", {"CMSTDAT": "UN-APR-2021", "CMENDAT": ""}, {"CMSTDTC": "2021-04", "EPOCH": "FOLLOW-UP"}),
+    ("partial start, the month spans epochs", {"CMSTDAT": "UN-MAR-2021"}, {"CMSTDTC": "2021-03", "EPOCH": None}),
+    ("partial start, the month before consent", {"CMSTDAT": "UN-FEB-2021"}, {"CMSTDTC": "2021-02", "EPOCH": None}),
+    # CORE-000892: start unknown, taken before the study
+    ("unknown start, ongoing", {"CMSTDAT": "UN-UNK-UNKN", "CMENDAT": ""},
+     {"CMSTDTC": None, "CMSTRTPT": "BEFORE", "CMSTTPT": "INFORMED CONSENT", "CMENRTPT": "ONGOING", "EPOCH": None}),
+    ("unknown start, ended before consent", {"CMSTDAT": "UN-UNK-UNKN", "CMENDAT": "10-JAN-2021"},
+     {"CMSTDTC": None, "CMSTRTPT": "BEFORE", "CMSTTPT": "INFORMED CONSENT", "CMENRTPT": None}),
+    ("unknown start, ended in the study: not known to be before", {"CMSTDAT": "UN-UNK-UNKN"},
+     {"CMSTDTC": None, "CMSTRTPT": None, "CMSTTPT": None}),
 ])
 def test_cm_variables(case, row, expected):
     out, ctx = run([cm_row(**row)])

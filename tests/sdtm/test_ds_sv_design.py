@@ -3,9 +3,11 @@
 import pandas as pd
 import pytest
 
+from sdtm_lupus.config.study import PharmacologicClass
 from sdtm_lupus.sdtm import dm, ds, finish_dataset, number_visits, sv, trial_design
 from sdtm_lupus.sdtm.builder_state import MapState
 from sdtm_lupus.sdtm.subjects import check_folders, check_subjects
+from sdtm_lupus.specs import load_specs
 from tests.sdtm.builders import context, dose_row, enrol_row, form
 
 S1 = "NCT04515719-01-0001"
@@ -111,13 +113,15 @@ def visits_state(**extra):
 def test_sv_one_record_per_visit_start_and_end_across_forms():
     state = visits_state()
     out = run(sv.build, state)["SV"]
-    got = out[["VISITNUM", "VISIT", "VISITDY", "SVSTDTC", "SVENDTC", "SVSTDY", "SVENDY", "EPOCH", "SVUPDES"]]
+    got = out[["VISITNUM", "VISIT", "SVPRESP", "SVOCCUR", "VISITDY", "SVSTDTC", "SVENDTC", "SVSTDY", "SVENDY",
+               "SVUPDES"]]
     assert got.astype(object).where(got.notna(), None).values.tolist() == [
-        [-1.0, "SCREENING", -14.0, "2021-02-15", "2021-02-15", -18.0, -18.0, "SCREENING", None],
-        [0.0, "WEEK 0", 1.0, "2021-03-05", "2021-03-05", 1.0, 1.0, "TREATMENT", None],
-        [2.0, "WEEK 2", 15.0, "2021-03-18", "2021-03-20", 14.0, 16.0, "TREATMENT", None],      # lab, dosing, sledai
-        [2.01, "UNSCHEDULED 2.01", None, "2021-03-24", "2021-03-24", 20.0, 20.0, "TREATMENT", "UNSCHEDULED VISIT"],
-        [900.0, "EARLY TERMINATION", None, "2021-04-02", "2021-04-02", 29.0, 29.0, "FOLLOW-UP", None]]
+        [-1.0, "SCREENING", "Y", "Y", -14.0, "2021-02-15", "2021-02-15", -18.0, -18.0, None],
+        [0.0, "WEEK 0", "Y", "Y", 1.0, "2021-03-05", "2021-03-05", 1.0, 1.0, None],
+        [2.0, "WEEK 2", "Y", "Y", 15.0, "2021-03-18", "2021-03-20", 14.0, 16.0, None],      # lab, dosing, sledai
+        [2.01, "UNSCHEDULED 2.01", None, "Y", None, "2021-03-24", "2021-03-24", 20.0, 20.0, "UNSCHEDULED VISIT"],
+        [900.0, "EARLY TERMINATION", "Y", "Y", None, "2021-04-02", "2021-04-02", 29.0, 29.0, None]]
+    assert "EPOCH" not in out and "EPOCH" not in load_specs().dataset("SV").names     # SDTMIG 3.4: SV has no EPOCH
     assert set(out["USUBJID"]) == {S1} and "_row" not in out      # summary records: no provenance
     assert findings(state, "QC-VISIT-WINDOW") == []
 
@@ -210,7 +214,13 @@ def test_tv_rows_are_the_schedule_plus_early_termination(design):
     ("NCT04515719", "SSTDTC", ["2021-02-15"], None),              # earliest consent, screen failures too
     ("NCT04515719", "ACTSUB", ["1"], None),                       # subjects with an ARMCD
     ("NCT04515719", "AGEMIN", [], None),                          # unknown: omitted
-    ("NCT04515719", "PCLAS", [], None),
+    ("NCT04515719", "INTTYPE", ["BIOLOGIC"], "C307"),              # CORE-000741
+    ("NCT04893161", "INTTYPE", ["BIOLOGIC"], "C307"),
+    ("NCT04515719", "PCLASS", ["B Lymphocyte Stimulator-specific Inhibitor [EPC]"], None),   # MED-RT code not given
+    ("NCT04893161", "PCLASS", ["B Lymphocyte Stimulator-specific Inhibitor [EPC]"], None),
+    ("NCT04515719", "COMPTRT", ["PLACEBO"], None),                # placebo-controlled
+    ("NCT04893161", "COMPTRT", [], None),                         # single arm: no comparator
+    ("NCT04893161", "TCNTRL", ["NONE"], "C41132"),
 ])
 def test_ts_parameters(design, study, parmcd, values, code):
     ts = design[study]["TS"]
@@ -219,7 +229,17 @@ def test_ts_parameters(design, study, parmcd, values, code):
     assert rows["TSSEQ"].tolist() == [float(i) for i in range(1, len(values) + 1)]
     if values:
         assert rows["TSVALCD"].iloc[0] == code
-        assert rows["TSVCDVER"].iloc[0] == ("2025-03-25" if code and code.startswith("C") else None)
+        assert rows["TSVCDVER"].iloc[0] == ("2025-03-28" if code and code.startswith("C") else None)
+
+
+def test_ts_pclass_with_a_med_rt_code_from_the_study():
+    ctx = context()
+    pclass = PharmacologicClass(term="Some Class [EPC]", code="N0000000001", version="2025-01")
+    ts = trial_design.build_ts(ctx.study.model_copy(update={"pharmacologic_class": pclass}), ctx.specs.terminology, None)
+    row = ts[ts["TSPARMCD"] == "PCLASS"].iloc[0]
+    assert (row["TSVAL"], row["TSVALCD"], row["TSVCDREF"], row["TSVCDVER"]) == \
+        ("Some Class [EPC]", "N0000000001", "MED-RT", "2025-01")
+    assert row["TSPARM"] == "Pharmacological Class of Invest. Therapy"
 
 
 def test_ts_parameter_names_come_from_ct(design):

@@ -28,9 +28,10 @@ def state():
 
 def test_mh_one_sle_diagnosis_per_subject_partial_date_kept(state):
     out = run(mh.build, state)["MH"]
-    assert out[["USUBJID", "MHSEQ", "MHTERM", "MHDECOD", "MHCAT", "MHSTDTC"]].values.tolist() == [
-        [S1, 1.0, "SYSTEMIC LUPUS ERYTHEMATOSUS", "Systemic lupus erythematosus", "PRIMARY DIAGNOSIS", "2015-06"],
-        [S2, 1.0, "SYSTEMIC LUPUS ERYTHEMATOSUS", "Systemic lupus erythematosus", "PRIMARY DIAGNOSIS", "2019-02-03"]]
+    assert out[["USUBJID", "MHSEQ", "MHTERM", "MHDECOD", "MHSTDTC"]].values.tolist() == [
+        [S1, 1.0, "SYSTEMIC LUPUS ERYTHEMATOSUS", "Systemic lupus erythematosus", "2015-06"],
+        [S2, 1.0, "SYSTEMIC LUPUS ERYTHEMATOSUS", "Systemic lupus erythematosus", "2019-02-03"]]
+    assert "MHCAT" not in out      # CORE-000365: one kind of history, no category
     assert out["MHSTDY"].isna().all()          # partial date; screen failure has no RFSTDTC
     assert out["_row"].tolist() == [2, 3] and set(out["_file"]) == {"enrol.csv"}
 

@@ -76,7 +76,7 @@ def test_sledai_row_gives_one_record_per_item_with_weights_organ_system_and_timi
         "SSLD01-Arthritis", "PRESENT", "4", 4.0, "MUSCULOSKELETAL")
     assert (seiz["QSORRES"], seiz["QSSTRESC"], seiz["QSSTRESN"], seiz["QSSCAT"]) == ("ABSENT", "0", 0.0, "CNS")
     assert (tot["QSORRES"], tot["QSSTRESC"], tot["QSSTRESN"], tot["QSDRVFL"]) == ("8", "8", 8.0, None)
-    assert set(qs["QSCAT"]) == {"SELENA-SLEDAI"} and set(qs["QSEVAL"]) == {"INVESTIGATOR"}
+    assert set(qs["QSCAT"]) == {"SELENA-SLEDAI"} and "QSEVAL" not in qs     # CORE-000031
     assert set(qs["QSEVLINT"]) == {"-P10D"} and qs["QSSTAT"].isna().all()
     assert set(qs["QSDTC"]) == {"2021-03-05"} and set(qs["QSDY"]) == {1.0} and set(qs["EPOCH"]) == {"TREATMENT"}
     assert set(qs["VISITNUM"]) == {0.0} and set(qs["VISIT"]) == {"WEEK 0"} and set(qs["QSGRPID"]) == {"WEEK 0/2021-03-05"}

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from sdtm_lupus.config.study import load_study
-from sdtm_lupus.sdtm.timing import derive_epoch, derive_seq, derive_study_day
+from sdtm_lupus.sdtm.timing import derive_epoch, derive_seq, derive_study_day, period_bounds
 from sdtm_lupus.sdtm.visits import VisitNumbering
 from tests.paths import STUDIES
 
@@ -20,11 +20,32 @@ def test_study_day_has_no_day_zero():
 
 
 def test_epoch_by_dose_dates(study):
-    dtc = pd.Series(["2021-02-20", "2021-03-01", "2022-02-01", "2022-02-02", "2021-02"])
+    dtc = pd.Series(["2021-02-20", "2021-03-01", "2022-02-01", "2022-02-02", None])
     first = pd.Series(["2021-03-01T09:00"] * 5)
     last = pd.Series(["2022-02-01T10:00"] * 5)
     assert derive_epoch(dtc, first, last, study).tolist() == [
         "SCREENING", "TREATMENT", "TREATMENT", "FOLLOW-UP", None]
+
+
+@pytest.mark.parametrize("dtc, epoch", [
+    ("2021-02", "SCREENING"),         # the whole month before the first dose (2021-03-01)
+    ("2021-03", "TREATMENT"),         # 1..31 March: on or after the first dose
+    ("2021-06", "TREATMENT"),
+    ("2021", None),                   # January-February screening, then treatment: not one epoch
+    ("2022-02", None),                # the last dose 2022-02-01, follow-up from 2022-02-02
+    ("2022-03", "FOLLOW-UP"),
+    ("2023", "FOLLOW-UP"),
+])
+def test_epoch_of_a_partial_date_when_its_whole_period_is_in_one_epoch(study, dtc, epoch):
+    """CORE-000701: a partial date gets the epoch its first and last possible day share."""
+    first, last = pd.Series(["2021-03-01T09:00"]), pd.Series(["2022-02-01T10:00"])
+    assert derive_epoch(pd.Series([dtc]), first, last, study).tolist() == [epoch]
+
+
+def test_period_bounds_of_partial_dates():
+    lo, hi = period_bounds(pd.Series(["2024-02", "2023", "2021-03-05T10:00", None, "2021-12"]))
+    assert lo.tolist() == ["2024-02-01", "2023-01-01", "2021-03-05", None, "2021-12-01"]
+    assert hi.tolist() == ["2024-02-29", "2023-12-31", "2021-03-05", None, "2021-12-31"]
 
 
 def test_epoch_never_dosed_is_screening(study):

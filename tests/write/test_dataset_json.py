@@ -17,7 +17,7 @@ from sdtm_lupus.write.ascii import apply_ascii_policy
 from sdtm_lupus.write.dataset_json import SCHEMA, dumps, read_dataset_json
 from sdtm_lupus.write.outputs import write_datasets
 from tests.paths import ROOT
-from tests.write.submission_runs import RUN_NAMES
+from tests.write.submission_runs import CREATED, RUN_NAMES
 
 ODM = "{http://www.cdisc.org/ns/odm/v1.3}"
 FOLDERS = ["sdtm", "adam"]
@@ -129,7 +129,7 @@ def test_json_is_deterministic(submission_runs, tmp_path):
         doc = json.loads(path.read_text(encoding="utf-8"))
         assert dumps(doc) == path.read_bytes(), path.name
     assert json.loads((run.out / "sdtm" / "dm.json").read_text(encoding="utf-8"))["datasetJSONCreationDateTime"] \
-        == "1960-01-01T00:00:00"
+        == CREATED
 
 
 def test_checker_reports_a_json_that_disagrees(submission_runs, tmp_path):

@@ -16,11 +16,11 @@ from lxml import html as lxml_html
 
 from sdtm_lupus import api
 from sdtm_lupus.config.study import load_study
-from sdtm_lupus.describe.define_meta import DEFAULT_CREATED, render_text
+from sdtm_lupus.describe.define_meta import render_text
 from sdtm_lupus.validate.define_check import check_define, check_output_folder, define_schema
 from sdtm_lupus.write.xpt import read_xpt
 from tests.paths import ROOT, STUDIES
-from tests.write.submission_runs import RUN_NAMES
+from tests.write.submission_runs import CREATED, RUN_NAMES
 
 ODM = "{http://www.cdisc.org/ns/odm/v1.3}"
 DEF = "{http://www.cdisc.org/ns/def/v2.1}"
@@ -116,7 +116,7 @@ def test_keys_class_structure_and_standards(submission_runs):
                                                               "QSDTC", "QSGRPID")]
     assert qs.find(f"{DEF}Class").get("Name") == "FINDINGS" and qs.get("Purpose") == "Tabulation"
     standards = {(s.get("Name"), s.get("Version"), s.get("Type")) for s in root.iter(f"{DEF}Standard")}
-    assert standards == {("SDTMIG", "3.4", "IG"), ("CDISC/NCI", "2025-03-25", "CT")}
+    assert standards == {("SDTMIG", "3.4", "IG"), ("CDISC/NCI", "2025-03-28", "CT")}
     adam = _define(submission_runs["NCT04515719"], "adam").getroot()
     adsl = next(g for g in adam.iter(f"{ODM}ItemGroupDef") if g.get("Name") == "ADSL")
     assert adsl.get("Purpose") == "Analysis" and adsl.get("Repeating") == "No"
@@ -231,7 +231,7 @@ def test_define_is_deterministic_and_independent_of_the_json_format(submission_r
             assert (run.out / folder / file).read_bytes() == (xpt_only_run.out / folder / file).read_bytes(), file
         assert not list((xpt_only_run.out / folder).glob("*.json"))
     root = _define(run, "sdtm").getroot()
-    assert root.get("CreationDateTime") == DEFAULT_CREATED
+    assert root.get("CreationDateTime") == CREATED == run.result.report["run"]["created"]
 
 
 def test_define_created_from_the_study_configuration(tmp_path, submission_runs):

@@ -30,7 +30,9 @@ def snapshot(folder):
 
 
 def convert(raw, out, *args):
-    result = CliRunner().invoke(main, ["convert", str(raw), "--study", str(STUDY), "--out", str(out), "-q", *args])
+    # a fixed creation date: reruns write the same bytes (define.xml, Dataset-JSON, reviewer's guide)
+    result = CliRunner().invoke(main, ["convert", str(raw), "--study", str(STUDY), "--out", str(out), "-q",
+                                       "--created", "2025-01-01T00:00:00", *args])
     assert "Traceback" not in result.output
     return result
 
