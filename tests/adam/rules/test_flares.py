@@ -336,11 +336,12 @@ def test_s2d_drug_active_on_day1_is_not_new_even_after_a_gap():
     assert out["AVALC"].tolist() == ["NONE", "NONE"]
 
 
-def test_s2d_restart_after_day1_is_new():
+def test_s2d_restart_after_day1_is_not_new():
+    """R5.2d (clarified): only the first start after day 1 of the drug; a restart is not new."""
     cm = meds(med(MMF, "IMMUNOSUPPRESSANT", day(5), day(10)), med(MMF, "IMMUNOSUPPRESSANT", day(40)))
     out = flare(occasions(at(1), at(29), at(57)), cm)
-    assert out["FLCRIT"].tolist() == ["S2d", "S2d"]
-    assert out["ONSETDT"].tolist() == [day(5), day(40)]
+    assert out["FLCRIT"].tolist() == ["S2d", None]
+    assert out["ONSETDT"].tolist() == [day(5), None]
 
 
 def test_once_record_is_active_on_its_start_day_only():
