@@ -150,6 +150,9 @@ def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mappin
     report = build_report(study, mapping.name, specs, {"transport": transport, "files": _input_files(raw_dir)},
                           datasets, ctx, gate, fail_on)
     report["endpoints"] = adam.summary
+    from sdtm_lupus.results.tables import compute_results
+
+    report["results"] = compute_results(adam.datasets)
     exit_code = EXIT_VALIDATION if blocking else EXIT_OK
     target = rejected_dir(out_dir) if blocking else out_dir
     progress(("gate failed: writing the validation report to " if blocking else "writing ") + str(target))
@@ -213,6 +216,10 @@ def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, rep
             if study is not None and mapping is not None:
                 _write_submission_metadata(tmp, folder, {n: datasets[n] for n in names}, specs, study, mapping,
                                            report, formats, text_datasets)
+        if written and report.get("results"):
+            from sdtm_lupus.results.tables import write_results
+
+            report["results"]["files"] = write_results(tmp / "results", report["results"])
         (tmp / "validation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
         write_reports(tmp, report)   # validation.html and validation.xlsx, from the same dict

@@ -221,6 +221,14 @@ def param_sri(rows: pd.DataFrame, params: RuleParameters) -> list[pd.DataFrame]:
     return out
 
 
+def pfree_dose_on(meds: pd.DataFrame):
+    """The daily dose PFREE52 checks (R3.3, R7): NaN on a day with an active glucocorticoid record of
+    unknown dose (or frequency), which is never a zero-dose day, so it cannot make PFREE52 'Y'."""
+    def dose_on(queries: pd.DataFrame) -> pd.Series:
+        return compute_pred_dose(meds, queries, unusable="missing")
+    return dose_on
+
+
 def param_flares(occ: pd.DataFrame, subjects: pd.DataFrame, meds: pd.DataFrame, events: pd.DataFrame,
                  params: RuleParameters) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     fas = subjects[subjects["FASFL"].eq("Y")]
@@ -233,9 +241,5 @@ def param_flares(occ: pd.DataFrame, subjects: pd.DataFrame, meds: pd.DataFrame, 
     out = [records]
     flags = derive_param_flare52(flares, fas, params)
     out.append(flags)
-    def dose_on(queries: pd.DataFrame) -> pd.Series:
-        # R3.3: a day with an active glucocorticoid record of unknown dose is never a zero-dose day
-        return compute_pred_dose(meds, queries, unusable="missing")
-
-    out.append(derive_param_pfree52(fas_occ, flares, fas, dose_on, params))
+    out.append(derive_param_pfree52(fas_occ, flares, fas, pfree_dose_on(meds), params))
     return flares, out

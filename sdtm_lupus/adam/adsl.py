@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from sdtm_lupus.adam.rule_tables import to_date
-from sdtm_lupus.adam.rules.baseline import compute_baseline_values
 from sdtm_lupus.adam.rules.adsl import (
     derive_var_agegr1,
     derive_var_bpgagr1,
@@ -20,9 +19,11 @@ from sdtm_lupus.adam.rules.adsl import (
     derive_var_sledury,
     derive_var_trtn,
 )
+from sdtm_lupus.adam.rules.baseline import compute_baseline_values
 from sdtm_lupus.adam.rules.bilag import BILAG_SYSTEMS
 from sdtm_lupus.adam.rules.lldas import derive_var_blldasfl
 from sdtm_lupus.adam.rules.steroid_dose import compute_weight, derive_var_bpred
+
 
 def build_adsl(sdtm: dict[str, pd.DataFrame], subjects: pd.DataFrame, occ: pd.DataFrame, meds: pd.DataFrame,
                weights: pd.DataFrame, arms: Sequence[str] = ()) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from sdtm_lupus.validate.reports.model import (
     verdict,
     verdict_counts,
 )
+from sdtm_lupus.validate.reports.results_html import results_section
 
 OVERRIDDEN = '<span class="tag">OVERRIDDEN</span>'
 MAX_HTML_RECORDS = 1000          # per issue; validation.xlsx and validation.json hold them all
@@ -169,7 +170,7 @@ def _header(report: dict) -> str:
 
 def _nav() -> str:
     links = [("run", "Run"), ("summary", "Summary"), ("issues", "Issues"), ("details", "Record details"),
-             ("reconciliation", "Reconciliation"), ("endpoints", "Endpoints"), ("rules", "Rules")]
+             ("reconciliation", "Reconciliation"), ("endpoints", "Endpoints"), ("results", "Results"), ("rules", "Rules")]
     return "<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in links) + "</nav>"
 
 
@@ -388,7 +389,7 @@ def render_html(report: dict) -> str:
         f"<style>{CSS}</style></head><body>",
         _header(report), _nav(), "<main>",
         _run(report), _summary(report, issues), _issues(issues), _details(issues),
-        _reconciliation(report), _endpoints(report), _rules(report, issues),
+        _reconciliation(report), _endpoints(report), results_section(report), _rules(report, issues),
         "</main>",
         f'<script type="application/json" id="report-meta">{script_json(meta)}</script>',
         f"<script>{JS}</script>",
