@@ -182,7 +182,8 @@ def table(rows: list[list], header_first: str | None = None) -> list[dict]:
 
 def test_reports_are_written_next_to_validation_json(run):
     names = sorted(p.name for p in run.out.iterdir())
-    assert names == [".sdtm-lupus-output.json", "adam", "sdtm", "validation.html", "validation.json", "validation.xlsx"]
+    assert names == [".sdtm-lupus-output.json", "adam", "results", "sdtm", "validation.html", "validation.json",
+                     "validation.xlsx"]
     assert set(REPORT_FILES) == {"validation.html", "validation.xlsx"}
 
 
