@@ -183,6 +183,9 @@ def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mappin
         report["fail_on_findings"] = fail_on_findings
         report["status"] = "failed" if blocking else "passed"
     report["run"] = {"created": created}      # define.xml, Dataset-JSON, reviewer's guide; rerun with --created
+    from sdtm_lupus.results.tables import compute_results
+
+    report["results"] = compute_results(adam.datasets)
     exit_code = EXIT_VALIDATION if blocking else EXIT_OK
     target = rejected_dir(out_dir) if blocking else out_dir
     progress(("validation failed: writing the validation report to " if blocking else "writing ") + str(target))
@@ -275,6 +278,10 @@ def write_run(target: Path, datasets: dict[str, pd.DataFrame], specs: Specs, rep
                                            report, formats, text_datasets, created)
         for name, content in sorted((extra_files or {}).items()):
             (tmp / name).write_bytes(content)
+        if written and report.get("results"):
+            from sdtm_lupus.results.tables import write_results
+
+            report["results"]["files"] = write_results(tmp / "results", report["results"])
         (tmp / "validation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
         write_reports(tmp, report)   # validation.html and validation.xlsx, from the same dict

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from sdtm_lupus.adam.rules.baseline import compute_baseline_values, derive_var_ablfl
+from sdtm_lupus.adam.rules.bds import derive_var_chg, derive_var_pchg
 from sdtm_lupus.adam.rules.bilag import BILAG_SYSTEMS, compute_bilag_complete, compute_bilag_new
 from sdtm_lupus.adam.rules.flares import derive_param_flare
 from sdtm_lupus.adam.rules.lldas import derive_prev_descriptors, derive_var_lldas
 from sdtm_lupus.adam.rules.sri import derive_param_sri, derive_param_sri_component
-from sdtm_lupus.adam.rules.steroid_dose import compute_pred_dose, compute_weight
+from sdtm_lupus.adam.rules.steroid_dose import compute_pred_dose, compute_weight, derive_var_bpred
 from sdtm_lupus.adam.rules.subject_flags import derive_param_flare52, derive_param_pfree52
 from sdtm_lupus.config.study import RuleParameters, Study
 
@@ -59,24 +60,53 @@ def _continuous(occ: pd.DataFrame, paramcd: str, value: pd.Series, ablfl: pd.Ser
                                 index=occ.loc[ablfl.eq("Y").fillna(False), "USUBJID"].to_numpy())
     base = occ["USUBJID"].map(base_by_subject).astype("float64")
     avisit, avisitn = _visit(occ, ablfl)
-    post = occ["ADY"].astype("float64") > 1
-    chg = (value - base).where(post)
+    chg = derive_var_chg(value, base, occ["ADY"])
     out = pd.DataFrame({
         "USUBJID": occ["USUBJID"], "PARAMCD": paramcd, "PARAM": PARAMS[paramcd],
         "AVISIT": avisit, "AVISITN": avisitn, "ADT": occ["ADT"], "ADY": occ["ADY"].astype("float64"),
         "AVAL": value.astype("float64"), "AVALC": None, "BASE": base, "CHG": chg,
-        "PCHG": (chg / base * 100).where(base.ne(0)) if with_pchg else np.nan,
+        "PCHG": derive_var_pchg(chg, base) if with_pchg else np.nan,
         "ABLFL": ablfl.where(ablfl.eq("Y"), None), "ANL01FL": occ["ANL01FL"],
         "SRCDOM": "QS" if srcvar else "CM", "SRCVAR": srcvar, "SRCSEQ": occ["QSSEQ"] if srcvar else np.nan,
     })
     return out[has]
 
 
-def param_by_occasion(occ: pd.DataFrame) -> list[pd.DataFrame]:
+def compute_preddose_ablfl(occ: pd.DataFrame, subjects: pd.DataFrame) -> pd.Series:
+    """R2.3: the PREDDOSE baseline is the daily dose on day 1, so its ABLFL record is the subject's
+    occasion dated TRTSDT (the last one of that date), not the SLEDAI baseline occasion."""
+    trtsdt = occ["USUBJID"].map(subjects.set_index("USUBJID")["TRTSDT"])
+    on_day1 = pd.Series([d is not None and t is not None and not pd.isna(t) and d == t
+                         for d, t in zip(occ["ADT"], trtsdt)], index=occ.index)
+    ranked = occ[on_day1.to_numpy()].sort_values(["ADT", "OCC"], kind="stable")
+    chosen = ranked.groupby("USUBJID", sort=False).tail(1).index
+    return pd.Series(np.where(occ.index.isin(chosen), "Y", None), index=occ.index, dtype=object)
+
+
+def _preddose(occ: pd.DataFrame, subjects: pd.DataFrame, meds: pd.DataFrame) -> list[pd.DataFrame]:
+    """PREDDOSE per occasion with BASE = the day-1 dose (R2.3, as ADSL BPRED); a subject with no
+    occasion dated day 1 gets a derived baseline record at TRTSDT (AVISIT Baseline, SRCDOM CM)."""
+    ablfl = compute_preddose_ablfl(occ, subjects)
+    day1 = subjects[subjects["USUBJID"].isin(occ["USUBJID"]) & subjects["TRTSDT"].notna()]
+    missing = day1[~day1["USUBJID"].isin(occ.loc[ablfl.eq("Y"), "USUBJID"])]
+    dose1 = pd.Series(derive_var_bpred(day1, meds).to_numpy(), index=day1["USUBJID"].to_numpy())
+    value = occ["PRED"].astype("float64")
+    records = _continuous(occ, "PREDDOSE", value, ablfl, None)
+    records["BASE"] = records["USUBJID"].map(dose1).astype("float64")
+    records["CHG"] = derive_var_chg(records["AVAL"], records["BASE"], records["ADY"])
+    extra = pd.DataFrame({
+        "USUBJID": missing["USUBJID"].to_numpy(dtype=object), "PARAMCD": "PREDDOSE", "PARAM": PARAMS["PREDDOSE"],
+        "AVISIT": BASELINE_VISIT[0], "AVISITN": BASELINE_VISIT[1], "ADT": missing["TRTSDT"].to_numpy(dtype=object),
+        "ADY": 1.0, "AVAL": missing["USUBJID"].map(dose1).to_numpy(dtype=float),
+        "BASE": missing["USUBJID"].map(dose1).to_numpy(dtype=float), "ABLFL": "Y", "SRCDOM": "CM"})
+    return [records, extra]
+
+
+def param_by_occasion(occ: pd.DataFrame, subjects: pd.DataFrame, meds: pd.DataFrame) -> list[pd.DataFrame]:
     out = [
         _continuous(occ, "SLEDAI", occ["SLEDAI"].astype("float64"), occ["ABLFL_SLEDAI"], "QSSTRESN", with_pchg=True),
         _continuous(occ, "PGA", occ["PGA10"].astype("float64") / 10, occ["ABLFL_PGA"], "QSSTRESN"),
-        _continuous(occ, "PREDDOSE", occ["PRED"].astype("float64"), occ["ABLFL_SLEDAI"], None),
+        *_preddose(occ, subjects, meds),
     ]
     grades = occ[list(BILAG_SYSTEMS)]
     base_values = compute_baseline_values(occ, occ["ABLFL_BILAG"], list(BILAG_SYSTEMS))
@@ -191,6 +221,14 @@ def param_sri(rows: pd.DataFrame, params: RuleParameters) -> list[pd.DataFrame]:
     return out
 
 
+def pfree_dose_on(meds: pd.DataFrame):
+    """The daily dose PFREE52 checks (R3.3, R7): NaN on a day with an active glucocorticoid record of
+    unknown dose (or frequency), which is never a zero-dose day, so it cannot make PFREE52 'Y'."""
+    def dose_on(queries: pd.DataFrame) -> pd.Series:
+        return compute_pred_dose(meds, queries, unusable="missing")
+    return dose_on
+
+
 def param_flares(occ: pd.DataFrame, subjects: pd.DataFrame, meds: pd.DataFrame, events: pd.DataFrame,
                  params: RuleParameters) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     fas = subjects[subjects["FASFL"].eq("Y")]
@@ -203,8 +241,5 @@ def param_flares(occ: pd.DataFrame, subjects: pd.DataFrame, meds: pd.DataFrame, 
     out = [records]
     flags = derive_param_flare52(flares, fas, params)
     out.append(flags)
-    def dose_on(queries: pd.DataFrame) -> pd.Series:
-        return compute_pred_dose(meds, queries)
-
-    out.append(derive_param_pfree52(fas_occ, flares, fas, dose_on, params))
+    out.append(derive_param_pfree52(fas_occ, flares, fas, pfree_dose_on(meds), params))
     return flares, out

@@ -19,6 +19,13 @@ from sdtm_lupus.adam.adsl import build_adsl
 from sdtm_lupus.adam.occasion_table import build_occasions
 from sdtm_lupus.adam.prediction import build_prediction, missing_shares, prediction_csv, prediction_json
 from sdtm_lupus.adam.rule_tables import build_events, build_meds, build_subjects, build_weights
+from sdtm_lupus.adam.rules.bds import (
+    derive_var_ady,
+    derive_var_anl01fl_param,
+    derive_var_aval_yn,
+    derive_var_paramn,
+    derive_var_tte_source,
+)
 from sdtm_lupus.adam.rules.treatment_failure import compute_treatment_failure_date
 from sdtm_lupus.adam.rules.tte import KINDS, derive_param_tte
 from sdtm_lupus.config.study import Study
@@ -27,7 +34,7 @@ from sdtm_lupus.frames import sorted_rows
 from sdtm_lupus.memory import release_free_memory
 from sdtm_lupus.specs import Specs, conform_to_spec, load_lab_tests
 
-SUBJECT_COLUMNS = ("STUDYID", "TRT01P", "TRT01A", "FASFL")
+SUBJECT_COLUMNS = ("STUDYID", "TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "FASFL")
 
 
 @dataclass
@@ -48,11 +55,11 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], study: Study, specs: Specs) -> Ad
     occ, _ = build_occasions(sdtm["QS"], subjects, study)
     release_free_memory()       # the QS copies read into occasions (large; see sdtm_lupus.memory)
     occ = enrich_occasions(occ, subjects, meds, weights)
-    adsl = build_adsl(sdtm, subjects, occ, meds, weights)
+    adsl = build_adsl(sdtm, subjects, occ, meds, weights, [a.arm for a in study.arms])
     subjects = subjects.merge(adsl[["USUBJID", "FASFL"]], on="USUBJID", how="inner")
     tfdt = pd.Series(compute_treatment_failure_date(subjects, meds, params).to_numpy(), index=subjects["USUBJID"])
 
-    parts = param_by_occasion(occ[occ["USUBJID"].isin(adsl["USUBJID"])])
+    parts = param_by_occasion(occ[occ["USUBJID"].isin(adsl["USUBJID"])], subjects, meds)
     parts += param_sri(sri_rows(occ, subjects, study, tfdt), params)
     flares, flare_parts = param_flares(occ, subjects, meds, events, params)
     parts += flare_parts
@@ -61,17 +68,22 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], study: Study, specs: Specs) -> Ad
     del parts       # the parameter blocks, now copied into ADEFF (the largest ADaM dataset)
     release_free_memory()
     adeff["ASEQ"] = np.nan
+    trtsdt = dict(zip(adsl["USUBJID"], adsl["TRTSDT"]))
+    adeff["ADY"] = derive_var_ady(adeff, trtsdt)
+    adeff["AVAL"] = derive_var_aval_yn(adeff)
+    adeff["ANL01FL"] = derive_var_anl01fl_param(adeff)
+    adeff["PARAMN"] = derive_var_paramn(adeff["PARAMCD"])
 
     fas = subjects[subjects["FASFL"].eq("Y")]
     tte = [derive_param_tte(flares, occ, fas, params, kind) for kind in KINDS]
     adtte = _with_subject(_stack(tte, specs.dataset("ADTTE").names), adsl)
-    event = adtte["CNSR"].eq(0).to_numpy(dtype=bool)
-    adtte["SRCDOM"] = np.where(event, "ADEFF", None)
-    adtte["SRCVAR"] = np.where(event, "ADT", None)
+    adtte["PARAMN"] = derive_var_paramn(adtte["PARAMCD"])
 
+    adeff = finish(adeff, specs, "ADEFF", ["USUBJID", "PARAMCD", "AVISITN", "ADT"], seq="ASEQ")
+    adtte = adtte.assign(**derive_var_tte_source(adtte, occ, adeff))
     datasets = {
         "ADSL": finish(adsl, specs, "ADSL", ["USUBJID"]),
-        "ADEFF": finish(adeff, specs, "ADEFF", ["USUBJID", "PARAMCD", "AVISITN", "ADT"], seq="ASEQ"),
+        "ADEFF": adeff,
         "ADTTE": finish(adtte, specs, "ADTTE", ["USUBJID", "PARAMCD"]),
     }
     datasets.update(derive_safety_lab(sdtm, adsl, specs, params))

@@ -9,9 +9,10 @@ import pyreadstat
 import pytest
 
 from sdtm_lupus import api
-from sdtm_lupus.adam.adsl import compute_sle_duration, group
 from sdtm_lupus.adam.derive import km_median
 from sdtm_lupus.adam.rule_tables import impute_end, impute_start
+from sdtm_lupus.adam.rules.adsl import compute_group as group
+from sdtm_lupus.adam.rules.adsl import compute_sle_duration
 from tests.paths import FIXTURES, STUDIES
 
 

@@ -182,8 +182,9 @@ def table(rows: list[list], header_first: str | None = None) -> list[dict]:
 
 def test_reports_are_written_next_to_validation_json(run):
     names = sorted(p.name for p in run.out.iterdir())
-    assert names == [".sdtm-lupus-output.json", "adam", "prediction.csv", "prediction.json", "reviewers-guide.html",
-                     "reviewers-guide.md", "sdtm", "validation.html", "validation.json", "validation.xlsx"]
+    assert names == [".sdtm-lupus-output.json", "adam", "prediction.csv", "prediction.json", "results",
+                     "reviewers-guide.html", "reviewers-guide.md", "sdtm", "validation.html", "validation.json",
+                     "validation.xlsx"]
     assert set(REPORT_FILES) == {"validation.html", "validation.xlsx"}
 
 

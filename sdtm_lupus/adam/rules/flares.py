@@ -318,19 +318,17 @@ def criterion_s2c_dose_above(iv: pd.DataFrame, meds: pd.DataFrame, params: RuleP
 
 
 def criterion_s2d_new_immunosuppressant(iv: pd.DataFrame, meds: pd.DataFrame) -> pd.Series:
-    """R5.2d: a new IMMUNOSUPPRESSANT as in R4.6a (class IMMUNOSUPPRESSANT, or cyclophosphamide,
-    rituximab, non-study belimumab; SLE indication; start after day 1; same drug not active on
-    day 1) started in the interval; "new" also requires the same drug not active on the
-    previous occasion's date (as R5.1d), so a continuation record does not fire again.
+    """R5.2d (clarified): a new IMMUNOSUPPRESSANT started in the interval: the *first* start after
+    day 1 of a drug (CMDECOD) that qualifies under R4.6a (class IMMUNOSUPPRESSANT, or
+    cyclophosphamide, rituximab, non-study belimumab; SLE indication; same drug not active on
+    day 1). Later records of the same drug (another pulse of cyclophosphamide, a dose change, a
+    restart) are not new, whatever was active on the previous occasion's date.
     R4.6a is treatment_failure.compute_new_immunosuppressant (day 1: each interval's TRTSDT)."""
     subjects = iv[["USUBJID", "TRTSDT"]].drop_duplicates("USUBJID")
     records = _med_records(meds, compute_new_immunosuppressant(subjects, meds))
 
     def one(row):
-        mine = records.get(row.USUBJID, [])
-        starts = [r["start"] for r in mine
-                  if r["new"] and _inside(r["start"], row.LO, row.ADT)
-                  and not _same_drug_active(mine, r["decod"], row.REFDT)]
+        starts = [r["start"] for r in records.get(row.USUBJID, []) if r["new"] and _inside(r["start"], row.LO, row.ADT)]
         return min(starts) if starts else None
     return _per_interval(iv, one)
 

@@ -32,7 +32,9 @@ DEFAULT_UNTIL_DAY = 365
 
 
 def compute_new_immunosuppressant(subjects: pd.DataFrame, meds: pd.DataFrame) -> pd.Series:
-    """R4.6a (and R5.2d): True on each MEDS record that starts a new immunosuppressant.
+    """R4.6a (and R5.2d): True on each MEDS record that starts a new immunosuppressant: the *first*
+    qualifying start after day 1 of each drug (CMDECOD) of the subject (records of that drug
+    starting the same day all count; a later pulse, dose change or restart does not).
 
     Counts: a record of class IMMUNOSUPPRESSANT or CMDECOD in TF_DRUGS, is_sle_indication
     (CMINDC), STARTDT after day 1 (the subject's TRTSDT in `subjects`), when no record of the
@@ -58,7 +60,13 @@ def compute_new_immunosuppressant(subjects: pd.DataFrame, meds: pd.DataFrame) ->
                  & has_start & treated & (start > day1))
     active_day1 = treated & has_decod & (first <= day1) & (day1 <= last)
     on_day1 = set(zip(med_subject[active_day1], med_decod[active_day1]))
-    new = candidate & np.fromiter(((s, d) not in on_day1 for s, d in zip(med_subject, med_decod)),
+    qualifies = candidate & np.fromiter(((s, d) not in on_day1 for s, d in zip(med_subject, med_decod)),
+                                        dtype=bool, count=len(meds))
+    # only the first start of each drug counts (R4.6a, R5.2d): a later pulse or a restart is not new
+    first_start: dict = {}
+    for s, d, day in zip(med_subject[qualifies], med_decod[qualifies], start[qualifies]):
+        first_start[(s, d)] = min(day, first_start.get((s, d), day))
+    new = qualifies & np.fromiter((first_start.get((s, d)) == day for s, d, day in zip(med_subject, med_decod, start)),
                                   dtype=bool, count=len(meds))
     return pd.Series(new, index=meds.index, dtype=bool, name="NEWIS")
 

@@ -30,6 +30,7 @@ from sdtm_lupus.validate.reports.model import (
     verdict_counts,
     verdict_level,
 )
+from sdtm_lupus.validate.reports.results_html import results_section
 
 OVERRIDDEN = '<span class="tag">OVERRIDDEN</span>'
 MAX_HTML_RECORDS = 1000          # per issue; validation.xlsx and validation.json hold them all
@@ -225,8 +226,8 @@ def _values_text(issue: Issue) -> str:
 
 def _nav() -> str:
     links = [("issues", "Issues"), ("summary", "Summary"), ("details", "Record details"),
-             ("reconciliation", "Reconciliation"), ("endpoints", "Endpoints"), ("safety", "Safety"), ("rules", "Rules"),
-             ("run", "Run")]
+             ("reconciliation", "Reconciliation"), ("endpoints", "Endpoints"), ("results", "Results"), ("safety", "Safety"),
+             ("rules", "Rules"), ("run", "Run")]
     return "<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in links) + "</nav>"
 
 
@@ -501,7 +502,8 @@ def render_html(report: dict) -> str:
         f"<style>{CSS}</style></head><body>",
         _header(report, issues), _nav(), "<main>",
         _issues(issues), _summary(report, issues), _details(issues),
-        _reconciliation(report), _endpoints(report), _safety(report), _rules(report, issues), _run(report),
+        _reconciliation(report), _endpoints(report), results_section(report), _safety(report), _rules(report, issues),
+        _run(report),
         "</main>",
         f'<script type="application/json" id="report-meta">{script_json(meta)}</script>',
         f"<script>{JS}</script>",

@@ -336,11 +336,12 @@ def test_s2d_drug_active_on_day1_is_not_new_even_after_a_gap():
     assert out["AVALC"].tolist() == ["NONE", "NONE"]
 
 
-def test_s2d_restart_after_day1_is_new():
+def test_s2d_restart_after_day1_is_not_new():
+    """R5.2d (clarified): only the first start after day 1 of the drug; a restart is not new."""
     cm = meds(med(MMF, "IMMUNOSUPPRESSANT", day(5), day(10)), med(MMF, "IMMUNOSUPPRESSANT", day(40)))
     out = flare(occasions(at(1), at(29), at(57)), cm)
-    assert out["FLCRIT"].tolist() == ["S2d", "S2d"]
-    assert out["ONSETDT"].tolist() == [day(5), day(40)]
+    assert out["FLCRIT"].tolist() == ["S2d", None]
+    assert out["ONSETDT"].tolist() == [day(5), None]
 
 
 def test_once_record_is_active_on_its_start_day_only():
@@ -353,3 +354,23 @@ def test_same_date_as_baseline_is_not_post_baseline_without_trtsdt():
     occ = occasions(at(-14, SLEDAI=6), at(-14, SLEDAI=12), at(29, SLEDAI=6))
     out = flare(occ, subj=subjects(trtsdt=None))
     assert (out["OCC"].tolist(), out["PREVOCC"].tolist()) == ([3], [1])
+
+
+CYC = "CYCLOPHOSPHAMIDE"
+
+
+@pytest.mark.parametrize("pulses, occ_days, expected", [
+    # monthly IV pulse regimen (ONCE records) between four-weekly occasions: only the first pulse is new
+    ((10, 38, 66, 94), (1, 29, 57, 85, 113), ["S2d", None, None, None]),
+    # a pulse on the previous occasion's date (day 29) after the first one: still not new
+    ((10, 29, 57), (1, 29, 57, 85), ["S2d", None, None]),
+    # the first pulse falls in the second interval: it is the new start there
+    ((40, 68), (1, 29, 57, 85), [None, "S2d", None]),
+    # first pulse on an occasion date (day 29): in the interval ending that day, never again
+    ((29, 57, 85), (1, 29, 57, 85, 113), ["S2d", None, None, None]),
+])
+def test_s2d_monthly_cyclophosphamide_pulses_count_the_first_start_only(pulses, occ_days, expected):
+    """R5.2d (clarified): the first start after day 1 of a qualifying drug; another pulse is not new."""
+    cm = meds(*(med(CYC, "IMMUNOSUPPRESSANT", day(p), None, freq="ONCE") for p in pulses))
+    out = flare(occasions(*(at(d) for d in occ_days)), cm)
+    assert out["FLCRIT"].tolist() == expected

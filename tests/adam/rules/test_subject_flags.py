@@ -108,3 +108,26 @@ def test_pfree52_one_row_per_subject_aligned_and_one_dose_call():
     assert out["ADT"].tolist() == [day(1), day(345), day(340)]
     assert out["PARAMCD"].tolist() == ["PFREE52"] * 3
     assert dose_on.calls == [(340 - 281 + 1) + (345 - 281 + 1)]
+
+
+def _gc(dose, start, end=None, freq="QD"):
+    return {"USUBJID": "S1", "CMSEQ": 1.0, "CMDECOD": "PREDNISONE", "CMCLAS": "GLUCOCORTICOID", "CMINDC": "SLE",
+            "CMDOSE": dose, "CMDOSFRQ": freq, "PREDFACT": 1.0, "STARTDT": start, "ENDDT": end}
+
+
+@pytest.mark.parametrize("records, expected", [
+    ([], ("Y", None)),
+    ([_gc(5.0, day(-30), day(200))], ("Y", None)),                        # stopped before day 281
+    ([_gc(None, day(-30), None)], ("N", "DOSE MISSING")),                 # prednisone of unrecorded dose, ongoing
+    ([_gc(None, day(300), day(300))], ("N", "DOSE MISSING")),             # one day of unknown dose in the span
+    ([_gc(5.0, day(300), day(300), freq="PRN")], ("N", "DOSE MISSING")),  # frequency outside R3.3
+    ([_gc(None, day(351), None)], ("Y", None)),                           # after the last occasion
+])
+def test_pfree52_unknown_dose_is_never_a_zero_dose_day(records, expected):
+    """R3.3 (clarified): a glucocorticoid record with no dose adds 0 mg but its days are not zero-dose days."""
+    from sdtm_lupus.adam.adeff import pfree_dose_on
+    from tests.adam.rules.test_flares import meds
+
+    occ = occasions(*[("S1", k, d) for k, d in enumerate((1, 29, 281, 337, 350, 379), 1)])
+    out = derive_param_pfree52(occ, flares(), subjects("S1", trtsdt=day(1)), pfree_dose_on(meds(*records)), PARAMS)
+    assert (out["AVALC"].iloc[0], out["REASON"].iloc[0]) == expected

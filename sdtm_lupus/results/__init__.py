@@ -1,0 +1,1 @@
+"""Results statisticians ask for first: endpoint rates by arm and Kaplan-Meier estimates (OUT/results/)."""
