@@ -19,10 +19,13 @@ ALLOWED = {
     "adam": {"sdtm_lupus.specs", "sdtm_lupus.config.study"},
     "describe": {"sdtm_lupus.specs", "sdtm_lupus.config", "sdtm_lupus.sdtm", "sdtm_lupus.write.define_model"},
     "validate": {"sdtm_lupus.specs", "sdtm_lupus.config", "sdtm_lupus.write.xpt", "sdtm_lupus.write.define_model",
-                 "sdtm_lupus.write.dataset_json", "sdtm_lupus.write.define", "sdtm_lupus.describe"},
+                 "sdtm_lupus.write.dataset_json", "sdtm_lupus.write.define", "sdtm_lupus.describe",
+                 "sdtm_lupus.results"},
     "write": {"sdtm_lupus.specs"},
     "simulate": {"sdtm_lupus.specs", "sdtm_lupus.config"},
     "firstcontact": {"sdtm_lupus.config", "sdtm_lupus.specs", "sdtm_lupus.readers", "sdtm_lupus.sdtm"},
+    "results": {"sdtm_lupus.specs"},                     # statistics on ADaM frames, plots: plain data in
+
 }
 
 
