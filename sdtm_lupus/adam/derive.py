@@ -76,7 +76,7 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], study: Study, specs: Specs) -> Ad
 
     fas = subjects[subjects["FASFL"].eq("Y")]
     tte = [derive_param_tte(flares, occ, fas, params, kind) for kind in KINDS]
-    adtte = _with_subject(_stack(tte, specs.dataset("ADTTE").names), adsl)
+    adtte = _with_subject(_stack(tte, [*specs.dataset("ADTTE").names, "OCC"]), adsl)   # OCC: the source occasion
     adtte["PARAMN"] = derive_var_paramn(adtte["PARAMCD"])
 
     adeff = finish(adeff, specs, "ADEFF", ["USUBJID", "PARAMCD", "AVISITN", "ADT"], seq="ASEQ")
