@@ -79,7 +79,7 @@ def adam(tmp_path_factory):
     raw = write_export(root / "raw", STUDY, golden_rows())
     result = api.convert(raw, STUDIES / f"{STUDY}.yaml", root / "out", created="2025-01-01T00:00:00")
     return {name: read_xpt(root / "out" / "adam" / f"{name.lower()}.xpt")[0] for name in ("ADSL", "ADEFF", "ADTTE")} | {
-        "result": result}
+        "result": result, "out": root / "out"}
 
 
 def one(df, **where):
@@ -154,3 +154,29 @@ def test_preddose_baseline(adam):
     wk48 = one(eff, PARAMCD="PREDDOSE", AVISIT="Week 48")
     assert (wk48["AVAL"], wk48["BASE"], wk48["CHG"]) == (10, 10, 0)
     assert one(adam["ADSL"], USUBJID=USUBJID)["BSLEDAI"] == 12
+
+
+def test_define_has_the_critfl_codelist_with_every_code_in_use(adam):
+    """Issue 18: CRITFL (codes joined by ';') references a define-only sponsor codelist of the codes."""
+    from lxml import etree
+
+    from tests.paths import ROOT
+
+    doc = etree.parse(str(adam["out"] / "adam" / "define.xml"))
+    ns = {"o": "http://www.cdisc.org/ns/odm/v1.3"}
+    item = doc.find(".//o:ItemDef[@OID='IT.ADEFF.CRITFL']", ns)
+    assert item.find("o:CodeListRef", ns).get("CodeListOID") == "CL.CRITFL"
+    codelist = doc.find(".//o:CodeList[@OID='CL.CRITFL']", ns)
+    decodes = {i.get("CodedValue"): i.findtext("o:Decode/o:TranslatedText", namespaces=ns)
+               for i in codelist.findall("o:CodeListItem", ns)}
+    used = {c for v in adam["ADEFF"]["CRITFL"].dropna() if v for c in v.split(";")}
+    assert used == {"M1a", "S2a", "S2e"} and used <= set(decodes)
+    assert all(decodes[c] for c in used)
+    # the README decode table lists the same codes
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = {line.split("|")[1].strip() for line in readme.splitlines() if line.startswith("| M1") or line.startswith("| S2")}
+    assert table == set(decodes) == {f"M1{c}" for c in "abcde"} | {f"S2{c}" for c in "abcde"}
+    # the gate builds no in_set expectation from it: the run passed with CRITFL values joined by ';'
+    assert adam["result"].report["status"] == "passed"
+    expectations = adam["result"].report["gate"]["expectations"]
+    assert expectations and not [e for e in expectations if e["id"].startswith("ADEFF.CRITFL.CT")]
