@@ -26,6 +26,8 @@ from sdtm_lupus.adam.rules.bds import (
     derive_var_paramn,
     derive_var_tte_source,
 )
+from sdtm_lupus.adam.rules.flares import compute_prebaseline_crf_flare
+from sdtm_lupus.adam.rules.steroid_dose import compute_dose_unusable
 from sdtm_lupus.adam.rules.treatment_failure import compute_treatment_failure_date
 from sdtm_lupus.adam.rules.tte import KINDS, derive_param_tte
 from sdtm_lupus.config.study import Study
@@ -64,6 +66,7 @@ def derive_adam(sdtm: dict[str, pd.DataFrame], study: Study, specs: Specs) -> Ad
     flares, flare_parts = param_flares(occ, subjects, meds, events, params)
     parts += flare_parts
     findings += _flare_findings(flares, study)
+    findings += prebaseline_flare_findings(occ, subjects) + unusable_dose_findings(meds)
     adeff = _with_subject(_stack(parts, specs.dataset("ADEFF").names), adsl)
     del parts       # the parameter blocks, now copied into ADEFF (the largest ADaM dataset)
     release_free_memory()
@@ -148,6 +151,46 @@ def _flare_findings(flares: pd.DataFrame, study: Study) -> list[Finding]:
                            usubjid=r.USUBJID, value=str(r.FLCRF),
                            message=f"investigator flare call {r.FLCRF} on {r.ADT} disagrees with the derived "
                                    f"modified-SFI category {r.AVALC}; the analysis uses the derived category"))
+    return out
+
+
+def prebaseline_flare_findings(occ: pd.DataFrame, subjects: pd.DataFrame) -> list[Finding]:
+    """§8 case 43: a flare CRF calling a flare on an occasion that is not post-baseline (on or before
+    the baseline occasion or day 1) gets no R5 result; reported so the call is not silently lost.
+    FAS subjects only (the flare parameter's population)."""
+    fas = subjects[subjects["FASFL"].eq("Y")]
+    fas_occ = occ[occ["USUBJID"].isin(fas["USUBJID"])]
+    if not len(fas_occ):
+        return []
+    hit = fas_occ[compute_prebaseline_crf_flare(fas_occ, fas)]
+    return [Finding(rule="QC-FLARE-PREBASELINE", severity="notice", dataset="ADEFF", variable="AVALC",
+                    usubjid=r.USUBJID, value=str(r.FLCRF),
+                    message=f"flare CRF calls a {r.FLCRF} flare on {r.ADT}, on or before baseline / day 1: "
+                            f"not a study flare (R5, edge case 43), no FLARE record")
+            for r in hit.itertuples(index=False)]
+
+
+# compute_dose_unusable reasons -> the CM variable named; ENDDT BEFORE STARTDT is the SDTM stage's
+# CM-END-BEFORE-START already.
+_DOSE_VARIABLE = {"CMDOSE MISSING": "CMDOSE", "CMDOSFRQ MISSING": "CMDOSFRQ", "CMDOSFRQ NOT IN R3.3": "CMDOSFRQ"}
+
+
+def unusable_dose_findings(meds: pd.DataFrame) -> list[Finding]:
+    """R3.3: a glucocorticoid record that cannot contribute to the daily dose (missing dose, missing
+    or unknown frequency) adds 0 mg and is a QC finding; the listing of such records."""
+    if not len(meds):
+        return []
+    reason = compute_dose_unusable(meds)
+    out = []
+    for r, why in zip(meds.itertuples(index=False), reason):
+        if why not in _DOSE_VARIABLE:
+            continue
+        variable = _DOSE_VARIABLE[why]
+        value = getattr(r, variable)
+        out.append(Finding(rule="QC-DOSE-UNUSABLE", severity="warning", dataset="CM", variable=variable,
+                           usubjid=r.USUBJID, value=None if pd.isna(value) else str(value),
+                           message=f"glucocorticoid record CMSEQ {int(r.CMSEQ)} ({r.CMDECOD}): {why}; it adds 0 mg "
+                                   f"to the daily prednisone-equivalent dose and its days are never zero-dose days (R3.3)"))
     return out
 
 

@@ -28,6 +28,7 @@ from sdtm_lupus.specs import (
     DATE_FORMATS,
     SDTM_STANDARD,
     DatasetSpec,
+    DefineCodelistSpec,
     DefineSpec,
     Specs,
     TextSpec,
@@ -258,6 +259,10 @@ def _apply(item: ItemMeta, meta: VarMeta | None, ctx: _Context) -> None:
     item.origin = _origin(meta, ctx)
     item.method = ctx.method(meta.method)
     item.comment = ctx.comment(meta.comment)
+    if meta.codelist:
+        if meta.codelist not in ctx.own.codelists:
+            raise ConfigError(f"specs/define: codelist {meta.codelist!r} is used but not defined")
+        item.codelist = f"CL.{meta.codelist}"
 
 
 def _non_ascii_columns(frame: pd.DataFrame | None, names: list[str]) -> set[str]:
@@ -458,6 +463,9 @@ def _codelists(datasets: list[DatasetMeta], frames: dict[str, pd.DataFrame], ctx
                 decodes.setdefault(key, {}).update(zip(pairs[item.name].astype(str), pairs[partner].astype(str)))
     out = []
     for key in sorted(used):
+        if key in ctx.own.codelists:
+            out.append(_define_only_codelist(key, ctx.own.codelists[key], used[key]))
+            continue
         codelist = ctx.specs.terminology.codelists.get(key)
         if codelist is None:
             raise ConfigError(f"specs: codelist {key} is referenced but not defined")
@@ -471,6 +479,17 @@ def _codelists(datasets: list[DatasetMeta], frames: dict[str, pd.DataFrame], ctx
                         extended=v not in codelist.terms or (key in ("LBTESTCD", "LBTEST") and v in sponsor_lab))
                    for v in terms]))
     return out
+
+
+def _define_only_codelist(key: str, spec: DefineCodelistSpec, in_data: dict[str, None]) -> CodeListMeta:
+    """A sponsor codelist of specs/define (every code with its decode, in spec order). For joined
+    values (separator) the list holds the codes a value is built from, not the joined values; a code
+    found in the data but not in the spec is added as an extended value."""
+    codes = [c for v in in_data for c in (v.split(spec.separator) if spec.separator else [v])]
+    extra = [c for c in dict.fromkeys(codes) if c and c not in spec.terms]
+    return CodeListMeta(oid=f"CL.{key}", name=spec.name, code=None,
+                        terms=[Term(code, None, decode) for code, decode in spec.terms.items()]
+                        + [Term(code, None, "not in specs/define (extended value)", extended=True) for code in extra])
 
 
 # ---------------------------------------------------------------- entry point

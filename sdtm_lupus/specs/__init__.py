@@ -29,6 +29,7 @@ from sdtm_lupus.specs.datasets import (
 from sdtm_lupus.specs.define_texts import (
                                         DEFINE_SPECS,
                                         DatasetMetaSpec,
+                                        DefineCodelistSpec,
                                         DefineSpec,
                                         OriginSource,
                                         OriginType,
@@ -44,7 +45,7 @@ from sdtm_lupus.specs.standards import ADAM_STANDARD, SDTM_STANDARD, SPECS_DIR
 
 __all__ = [
     "ADAM_STANDARD", "DATE_FORMATS", "DEFINE_SPECS", "PROVENANCE", "QSALL", "SDTM_STANDARD", "SPECS_DIR", "STUDY_CODELISTS",
-    "ClinicalConstants", "Codelist", "ColumnKind", "CrossChecks", "DatasetMetaSpec", "DatasetSpec", "DefineSpec",
+    "ClinicalConstants", "Codelist", "ColumnKind", "CrossChecks", "DatasetMetaSpec", "DatasetSpec", "DefineCodelistSpec", "DefineSpec",
     "Instrument", "Instruments", "Item", "LabTest", "LabTests", "OriginSource", "OriginType", "RawFormSpec", "RawLayout",
     "Specs", "Terminology", "TextSpec", "ValueLevelSpec", "VarMeta", "VariableSpec", "conform_to_spec",
     "lab_unit_factors", "load_clinical_constants", "load_cross_checks", "load_define_spec", "load_instruments",

@@ -28,6 +28,8 @@ class VarMeta(_Strict):
     method: str | None = None
     comment: str | None = None
     text: str | None = None
+    # define-only codelist (a key of DefineSpec.codelists): CodeListRef in define.xml, no gate expectation
+    codelist: str | None = None
     value_map: bool = True           # Collected: name the mapping's value map of the column, if any
 
     @field_validator("origin")
@@ -70,6 +72,15 @@ class TextSpec(_Strict):
     type: Literal["Computation", "Imputation", "Transpose", "Other"] = "Computation"
 
 
+class DefineCodelistSpec(_Strict):
+    """A sponsor codelist written to define.xml only (the gate never builds an in_set from it).
+    separator: the variable's values are codes of the list joined by it (each code is checked
+    against the list in define.xml, not the joined value)."""
+    name: str
+    terms: dict[str, str]             # code -> decode
+    separator: str | None = None
+
+
 class DefineSpec(_Strict):
     sources: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     metadata_comment: str | None = None
@@ -78,6 +89,7 @@ class DefineSpec(_Strict):
     value_level: dict[str, ValueLevelSpec] = Field(default_factory=dict)
     methods: dict[str, TextSpec] = Field(default_factory=dict)
     comments: dict[str, TextSpec] = Field(default_factory=dict)
+    codelists: dict[str, DefineCodelistSpec] = Field(default_factory=dict)
 
 
 @cache

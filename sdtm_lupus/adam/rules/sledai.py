@@ -7,6 +7,9 @@ The weights are instrument knowledge defined once, in `specs/instruments.yaml` (
 `sledai`, checkbox items with `weight`), read through `sdtm_lupus.specs.sledai_weights`
 when a total is first computed (tests pin them against the R3.1 text). A spec whose
 checkbox items are not exactly the 24 descriptors is a configuration error.
+
+The SITETOT QC (derived total vs the site's total) is reported by the SDTM stage
+(QC-SLEDAI-SITETOT, sdtm/qs.py), not here.
 """
 
 from __future__ import annotations
@@ -54,12 +57,3 @@ def compute_sledai_total(items_frame: pd.DataFrame, weights: Mapping[str, int] |
     total = sum(marked[c].astype("int64") * use[c] for c in SLEDAI_DESCRIPTORS)
     return pd.Series(total, index=items_frame.index, dtype="int64", name="SLEDAI")
 
-
-def compute_sitetot_disagrees(sledai_total: pd.Series, sitetot: pd.Series) -> pd.Series:
-    """R3.1 QC: True where the site's SITETOT is present and differs from the derived total.
-
-    An empty SITETOT is not a disagreement (the caller may report it separately).
-    """
-    site = pd.to_numeric(sitetot, errors="coerce")
-    derived = pd.to_numeric(sledai_total, errors="coerce")
-    return (site.notna() & derived.notna() & (site != derived)).astype(bool)

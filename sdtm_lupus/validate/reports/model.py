@@ -28,6 +28,8 @@ FINDING_RULE_TEXT: dict[str, str] = {
     "QC-SLEDAI-EMPTY": "a SELENA-SLEDAI assessment has at least one descriptor or the site total answered",
     "QC-FLARE-CALL": "the investigator's flare call agrees with the derived modified SELENA Flare Index category",
     "QC-FLARE-CRF": "the flare CRF call agrees with its own manifestation items",
+    "QC-FLARE-PREBASELINE": "the flare CRF calls no flare on or before baseline (such a call is not a study flare)",
+    "QC-DOSE-UNUSABLE": "a glucocorticoid record has a dose and a frequency the daily dose can use (R3.3)",
     "QC-REASSESSMENT": "one assessment of an instrument per subject and scheduled visit folder",
     "QC-OCCASION-UNMATCHED": "a questionnaire row matches an assessment occasion (same subject, folder and date)",
     "QC-BILAG-E-TO-D": "BILAG-2004 grades follow the allowed transitions between visits",
@@ -49,7 +51,8 @@ FINDING_RULE_TEXT: dict[str, str] = {
 # Groups of the QC / mapping findings in the HTML report: (anchor, title, rule ids).
 FINDING_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("qc-site-totals", "Site totals (SELENA-SLEDAI)", ("QC-SLEDAI-SITETOT", "QC-SLEDAI-EMPTY")),
-    ("qc-flares", "Flare disagreements", ("QC-FLARE-CALL", "QC-FLARE-CRF")),
+    ("qc-flares", "Flare disagreements", ("QC-FLARE-CALL", "QC-FLARE-CRF", "QC-FLARE-PREBASELINE")),
+    ("qc-doses", "Glucocorticoid doses", ("QC-DOSE-UNUSABLE",)),
     ("qc-units", "Unknown units and lab results",
      ("LB-UNIT-UNKNOWN", "LB-TEST-UNKNOWN", "LB-RESULT-UNKNOWN", "LB-RESULT-MISSING")),
     ("qc-non-ascii", "Non-ASCII text", ("XPT-NON-ASCII",)),

@@ -8,7 +8,6 @@ import pytest
 
 from sdtm_lupus.adam.rules.sledai import (
     SLEDAI_DESCRIPTORS,
-    compute_sitetot_disagrees,
     compute_sledai_total,
     descriptor_weights,
 )
@@ -132,9 +131,3 @@ def test_missing_descriptor_column_is_refused():
     with pytest.raises(ValueError, match="LEUKOPEN"):
         compute_sledai_total(_items([()]).drop(columns="LEUKOPEN"))
 
-
-def test_sitetot_disagreement_is_reported_never_used():
-    # edge case 22
-    derived = pd.Series([8, 4, 0, 6])
-    sitetot = pd.Series([8.0, 6.0, None, 6.0])
-    assert compute_sitetot_disagrees(derived, sitetot).tolist() == [False, True, False, False]
