@@ -287,7 +287,10 @@ def _dataset_meta(name: str, df: pd.DataFrame, spec: DatasetSpec, ctx: _Context,
                         key_sequence=keys.get(var.name), mandatory=var.core == "Req",
                         role=var.role if sdtm and var.role else None, xpt_type=var.type,
                         codelist=f"CL.{var.codelist}" if var.codelist else None, **item_types(var, series))
-        _apply(item, variable_meta(name, var.name, ctx), ctx)
+        meta_v = variable_meta(name, var.name, ctx)
+        if meta_v is not None and meta_v.origin == "Not Available" and series.notna().any():
+            meta_v = _automatic(name, var.name, ctx) or meta_v   # e.g. MedDRA codes the export did carry
+        _apply(item, meta_v, ctx)
         if var.name in non_ascii and item.comment is None:
             item.comment = ctx.comment("NON_ASCII")
         items.append(item)

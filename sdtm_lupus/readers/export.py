@@ -89,7 +89,8 @@ def read_export(raw_dir: Path, mapping: Mapping, forms: Iterable[str],
             continue
         try:
             result[name], found = read_form_csv(path, name, source, columns[name], mapping.encoding,
-                                                source.file, other_columns=used_by_file[source.file])
+                                                source.file, other_columns=used_by_file[source.file],
+                                                optional=layout.forms[name].optional)
             findings.extend(found)
             read.append(name)
         except InputError as exc:

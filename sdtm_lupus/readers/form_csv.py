@@ -83,9 +83,11 @@ def _looks_utf8(raw: bytes) -> bool:
 
 
 def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str], encoding: str,
-                  file_label: str, other_columns: Collection[str] = ()) -> tuple[Form, list[Finding]]:
+                  file_label: str, other_columns: Collection[str] = (),
+                  optional: Collection[str] = ()) -> tuple[Form, list[Finding]]:
     """Read one form CSV. `columns`: common + reference columns of the form, in order;
-    `other_columns`: source columns other forms read from the same file (not "extra").
+    `other_columns`: source columns other forms read from the same file (not "extra");
+    `optional`: reference columns the file may lack (specs/raw-forms.yaml `optional`), then read as empty.
 
     Returns the Form and non-fatal findings; raises InputError with every fatal finding.
     """
@@ -126,6 +128,8 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
                                  variable=col, row=1))
     for col, src in wanted.items():
         shown = src if src == col else f"{src} (reference column {col})"
+        if src not in position and col in optional:
+            continue
         if src not in position:
             near = [h for h in header if h.strip().upper() == src.upper()]
             hint = f"; the header has {near[0]!r}" if near else ""
@@ -156,7 +160,7 @@ def read_form_csv(path: Path, form: str, source: FormSource, columns: list[str],
     if fatal:
         raise InputError(fatal + findings)
 
-    values = {col: parsed.column(position[src]) for col, src in wanted.items()}
+    values = {col: parsed.column(position[src]) for col, src in wanted.items() if src in position}
     values.update({col: [default] * len(starts) for col, default in source.absent.items() if col in columns})
     result = build_form(form, file_label, columns, values, starts)
     if hostile:

@@ -1,5 +1,8 @@
 """AE (+ SUPPAE): one record per adverse event row of the `ae` form, MedDRA coding as the site sent it.
 
+The MedDRA codes (AELLTCD, AEPTCD, AEHLTCD, AEHLGTCD, AEBDSYCD, AESOCCD) come from the optional code
+columns of the ae form; an export without them leaves the code variables empty.
+
 CTCAE grade goes to AETOXGR only (no AESEV); the investigator's SLE-manifestation flag goes to
 SUPPAE (QNAM AESLEACT). The timing helpers here (definitely_before, ongoing end) are shared with CM.
 """
@@ -23,7 +26,10 @@ SUPPAE_QUALIFIERS = [Qualifier(qnam="AESLEACT", qlabel="SLE Disease Activity Man
 AE_COLUMNS = {"AESPID": "AESPID", "AETERM": "AETERM", "AELLT": "AELLT", "AEDECOD": "AEPT", "AEHLT": "AEHLT",
               "AEHLGT": "AEHLGT", "AEBODSYS": "AESOC", "AESOC": "AESOC", "AESER": "AESER", "AEACN": "AEACN",
               "AEREL": "AEREL", "AEOUT": "AEOUT", "AESHOSP": "AESHOSP", "AETOXGR": "AETOXGR",
-              "AESTDTC": "AESTDAT", "AEENDTC": "AEENDAT"}
+              "AESTDTC": "AESTDAT", "AEENDTC": "AEENDAT",
+              # MedDRA codes: optional columns of the ae form (specs/raw-forms.yaml), digits read as numbers
+              "AELLTCD": "AELLTCD", "AEPTCD": "AEPTCD", "AEHLTCD": "AEHLTCD", "AEHLGTCD": "AEHLGTCD",
+              "AEBDSYCD": "AESOCCD", "AESOCCD": "AESOCCD"}
 
 
 def build(state: MapState) -> dict[str, pd.DataFrame]:

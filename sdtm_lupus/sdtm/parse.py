@@ -8,7 +8,7 @@ the cell becomes missing (never a guess).
 Both transports pass here, so the value checks live here: control and invisible characters
 in any cell (readers/cells.py; the CSV reader refuses them earlier), look-alike characters
 (no-break space, full-width digits...) in dates, times, numbers, yes/no, checkboxes and
-identifiers, numbers that are not finite, do not fit an XPT file or are negative
+identifiers, dictionary codes that are not digits, numbers that are not finite, do not fit an XPT file or are negative
 (sdtm/numbers.py), and dates outside the years 1900-2100.
 """
 
@@ -110,6 +110,21 @@ def _number(form: Form, column: str, ctx: MapContext, *, integer: bool = False) 
     return value
 
 
+MAX_CODE_DIGITS = 15   # a float (and an XPT number) holds every integer of up to 15 digits exactly
+
+
+def _digits(form: Form, column: str, ctx: MapContext) -> pd.Series:
+    """A dictionary code (e.g. MedDRA): ASCII digits only, ASCII blanks around ignored; read as a number."""
+    text = form.data[column].str.strip(" \t\r\n")
+    digits = text.str.fullmatch(r"[0-9]+").fillna(False).astype(bool)
+    bad = (text != "") & ~digits
+    _bad(form, ctx, column, bad, "MAP-DIGITS", _why(text, bad, "a code must be digits only"))
+    long = digits & (text.str.len() > MAX_CODE_DIGITS)
+    _bad(form, ctx, column, long, "MAP-DIGITS", f"more than {MAX_CODE_DIGITS} digits: not a dictionary code")
+    value = pd.to_numeric(text.where(digits & ~long, None), errors="coerce").astype("float64")
+    return value
+
+
 def _why(text: pd.Series, mask: pd.Series, reason: str) -> pd.Series:
     """reason, plus the non-ASCII characters (look-alikes) a refused value holds."""
     odd = text[mask].map(non_ascii)
@@ -160,4 +175,5 @@ _CLEANERS = {
     "yesno": _yesno,
     "checkbox": _checkbox,
     "code": _code,
+    "digits": _digits,
 }

@@ -123,7 +123,7 @@ def simulate(study: Study, n_subjects: int, seed: int, out_dir: Path, *,
     encoding = encoding.lower().replace("_", "-")
     _check(study, n_subjects, transport, inject, encoding, manifest)
     layout = load_raw_layout()
-    columns = {f: layout.columns(f) for f in study.forms}
+    columns = {f: layout.columns(f, optional=False) for f in study.forms}   # no optional columns
     profile = K.PROFILES.get(study.studyid, K.DEFAULT_PROFILE)
     skeletons = _skeletons(study, profile, n_subjects, seed)
     targets = _targets(study, skeletons, seed, inject)

@@ -133,11 +133,11 @@ class OdmWriter:
             out += [f'      <FormDef OID="{oid}" Name="{_esc(spec.label)}" Repeating="No">',
                     f'        <ItemGroupRef ItemGroupOID="{oid}" Mandatory="Yes"/>', "      </FormDef>",
                     f'      <ItemGroupDef OID="{oid}" Name="{_esc(spec.label)}" Repeating="Yes">']
-            out += [f'        <ItemRef ItemOID="{oid}.{c}" Mandatory="No"/>' for c in spec.columns]
+            out += [f'        <ItemRef ItemOID="{oid}.{c}" Mandatory="No"/>' for c in spec.columns if c not in spec.optional]
             out.append("      </ItemGroupDef>")
         for f in self.forms:
             out += [f'      <ItemDef OID="{f.upper()}.{c}" Name="{c}" DataType="{_ODM_TYPES.get(kind, "text")}"/>'
-                    for c, kind in layout.forms[f].columns.items()]
+                    for c, kind in layout.forms[f].columns.items() if c not in layout.forms[f].optional]
         out += ["    </MetaDataVersion>", "  </Study>", "  <AdminData>"]
         for site in sites:
             out += [f'    <Location OID="{_esc(site)}" Name="Site {_esc(site)}" LocationType="Site">',

@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sdtm_lupus.config.loading import load_model
 from sdtm_lupus.specs.standards import SPECS_DIR
@@ -16,7 +16,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-ColumnKind = Literal["text", "date", "fulldate", "time", "number", "integer", "checkbox", "yesno", "code"]
+ColumnKind = Literal["text", "date", "fulldate", "time", "number", "integer", "checkbox", "yesno", "code", "digits"]
 
 
 class RawFormSpec(_Strict):
@@ -25,6 +25,15 @@ class RawFormSpec(_Strict):
     date_column: str | None = None     # the date of a visit-based row (its visit's date)
     one_row_per_subject: bool = False
     columns: dict[str, ColumnKind]
+    # columns of `columns` a site file may lack: read as empty when absent (no READ-MISSING-COLUMN)
+    optional: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _optional_are_columns(self) -> RawFormSpec:
+        unknown = [c for c in self.optional if c not in self.columns]
+        if unknown:
+            raise ValueError(f"optional columns {unknown} are not in columns")
+        return self
 
 
 class RawLayout(_Strict):
@@ -39,8 +48,10 @@ class RawLayout(_Strict):
     def codelist(self, form: str, column: str) -> str | None:
         return self.codelists.get(f"{form}.{column}")
 
-    def columns(self, form: str) -> list[str]:
-        return [*self.common, *self.forms[form].columns]
+    def columns(self, form: str, *, optional: bool = True) -> list[str]:
+        """Common + reference columns of a form, in order; optional=False leaves out the optional ones."""
+        spec = self.forms[form]
+        return [*self.common, *(c for c in spec.columns if optional or c not in spec.optional)]
 
 
 @cache

@@ -70,6 +70,22 @@ def test_missing_column_is_fatal(tmp_path):
     assert "'AETERM '" in findings[0].message  # near match named
 
 
+def test_optional_column_absent_is_read_empty_present_is_read(tmp_path):
+    columns = COLUMNS + ["AEPTCD"]
+    path = tmp_path / "ae.csv"
+    path.write_text(HEADER + ROWS, encoding="utf-8")
+    form, findings = read_form_csv(path, "ae", FormSource(file="ae.csv"), columns, "utf-8", "ae.csv", optional=["AEPTCD"])
+    assert findings == [] and list(form.data.columns) == columns + [ROW]
+    assert form.data["AEPTCD"].tolist() == ["", ""]
+    path.write_text(HEADER.strip() + ",AEPTCD\n" + "S1,01,01-0001,,Rash,05-MAR-2021,10037844\n", encoding="utf-8")
+    form, findings = read_form_csv(path, "ae", FormSource(file="ae.csv"), columns, "utf-8", "ae.csv", optional=["AEPTCD"])
+    assert findings == [] and form.data["AEPTCD"].tolist() == ["10037844"]
+    with pytest.raises(InputError) as exc:      # not optional: the same file lacking it is refused
+        read_form_csv(path, "ae", FormSource(file="ae.csv"),
+                      columns + ["AELLTCD"], "utf-8", "ae.csv", optional=["AEPTCD"])
+    assert [(f.rule, f.variable) for f in exc.value.findings] == [("READ-MISSING-COLUMN", "AELLTCD")]
+
+
 def test_extra_column_is_a_warning_and_not_carried(tmp_path):
     form, findings = read(tmp_path, HEADER.strip() + ",NOTE\n" + "S1,01,01-0001,,Rash,05-MAR-2021,hi\n")
     assert [(f.rule, f.severity, f.variable) for f in findings] == [("READ-EXTRA-COLUMN", "warning", "NOTE")]

@@ -145,3 +145,32 @@ def test_duplicate_natural_key_is_a_notice_and_both_kept():
 ])
 def test_definitely_before(a, b, before):
     assert definitely_before(pd.Series([a]), pd.Series([b])).tolist() == [before]
+
+
+# ---------------------------------------------------------------- MedDRA codes (optional columns, CORE-000024)
+
+CODES = {"AELLTCD": "10019211", "AEPTCD": "10019211", "AEHLTCD": "10019233", "AEHLGTCD": "10019231",
+         "AESOCCD": "10029205"}
+
+
+def test_meddra_codes_fill_the_code_variables_as_numbers():
+    out, ctx = run([ae_row(**CODES)])
+    rec = out["AE"].iloc[0]
+    assert {v: rec[v] for v in ("AELLTCD", "AEPTCD", "AEHLTCD", "AEHLGTCD", "AEBDSYCD", "AESOCCD")} == {
+        "AELLTCD": 10019211.0, "AEPTCD": 10019211.0, "AEHLTCD": 10019233.0, "AEHLGTCD": 10019231.0,
+        "AEBDSYCD": 10029205.0, "AESOCCD": 10029205.0}
+    assert not [f for f in ctx.findings if f.severity == "error"]
+
+
+def test_without_meddra_codes_the_code_variables_stay_empty():
+    out, ctx = run([ae_row()])
+    assert out["AE"][["AELLTCD", "AEPTCD", "AEHLTCD", "AEHLGTCD", "AEBDSYCD", "AESOCCD"]].isna().all().all()
+    assert not [f for f in ctx.findings if f.severity == "error"]
+
+
+@pytest.mark.parametrize("value", ["1001921A", "10019211.0", "１００１９２１１", "-10019211", "1" * 16])
+def test_a_meddra_code_that_is_not_digits_is_an_error_naming_row_and_column(value):
+    out, ctx = run([ae_row(**CODES), ae_row(**CODES | {"AESPID": "2", "AEPTCD": value})])
+    bad = [f for f in ctx.findings if f.rule == "MAP-DIGITS"]
+    assert [(f.severity, f.variable, f.row, f.file) for f in bad] == [("error", "AEPTCD", 3, "ae.csv")]
+    assert out["AE"]["AEPTCD"].isna().tolist() == [False, True]
