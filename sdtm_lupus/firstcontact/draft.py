@@ -105,7 +105,7 @@ def match_form(form: str, file: SiteFile) -> FormDraft:
         if site:
             draft.columns[column] = site
     kinds = layout.forms[form].columns
-    left = [c for c in layout.columns(form) if c not in draft.columns]
+    left = [c for c in layout.columns(form, optional=False) if c not in draft.columns]
     free = [h for h in file.header if h not in draft.columns.values()]
     inferred = {h: content_kind(file.values[h]) for h in free}
     for kind in ("date", "time", "checkbox", "yesno", "number"):
@@ -174,7 +174,7 @@ def draft_mapping(raw_dir: Path, forms: list[str] | None = None, name: str = "dr
             continue
         required = ", required: false" if form == "flare" else ""
         renames = {c: s for c, s in d.columns.items() if c != s}
-        missing = [c for c in layout.columns(form) if c not in d.columns]
+        missing = [c for c in layout.columns(form, optional=False) if c not in d.columns]    # optional: may be absent
         if not renames and not missing:
             lines.append(f"  {form}: {{file: {_q(d.file.name)}{required}}}")
             continue
