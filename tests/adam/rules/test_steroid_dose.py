@@ -1,7 +1,7 @@
 """R2.3, R3.3, R3.4: prednisone-equivalent daily dose and body weight (steroid_dose.py)."""
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -17,25 +17,7 @@ from sdtm_lupus.adam.rules.steroid_dose import (
 )
 from sdtm_lupus.config.loading import ConfigError
 from sdtm_lupus.specs import load_clinical_constants, load_specs, prednisone_equivalents
-
-TRTSDT = date(2021, 6, 1)
-
-
-def day(n: int) -> date:
-    """Study day n (no day 0) as a date."""
-    return TRTSDT + timedelta(days=n - 1 if n > 0 else n)
-
-
-def med(usubjid="S1", decod="PREDNISONE", klass="GLUCOCORTICOID", indc="SLE", dose=10.0, frq="QD",
-        factor=1.0, start=None, end=None):
-    return {"USUBJID": usubjid, "CMSEQ": None, "CMDECOD": decod, "CMCLAS": klass, "CMINDC": indc,
-            "CMDOSE": dose, "CMDOSFRQ": frq, "PREDFACT": factor, "STARTDT": start, "ENDDT": end}
-
-
-def meds(*records) -> pd.DataFrame:
-    frame = pd.DataFrame(list(records), columns=list(med().keys()))
-    frame["CMSEQ"] = np.arange(1, len(frame) + 1, dtype=float)
-    return frame
+from tests.adam.rules.medication_tables import TRTSDT, day, med, meds
 
 
 def dose_on(records, dates, usubjid="S1"):

@@ -1,34 +1,14 @@
 """R4.6: treatment failure, and R4.6a's new immunosuppressant (treatment_failure.py)."""
 
-from datetime import date, timedelta
+from datetime import date
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from sdtm_lupus.adam.rules.medication_days import is_sle_indication
 from sdtm_lupus.adam.rules.treatment_failure import compute_treatment_failure_date
 from sdtm_lupus.config.study import RuleParameters
-
-TRTSDT = date(2021, 6, 1)
-
-
-def day(n: int) -> date:
-    """Study day n (no day 0) as a date."""
-    return TRTSDT + timedelta(days=n - 1 if n > 0 else n)
-
-
-def med(usubjid="S1", decod="PREDNISONE", klass="GLUCOCORTICOID", indc="SLE", dose=10.0, frq="QD",
-        factor=1.0, start=None, end=None):
-    return {"USUBJID": usubjid, "CMSEQ": None, "CMDECOD": decod, "CMCLAS": klass, "CMINDC": indc,
-            "CMDOSE": dose, "CMDOSFRQ": frq, "PREDFACT": factor, "STARTDT": start, "ENDDT": end}
-
-
-def meds(*records) -> pd.DataFrame:
-    frame = pd.DataFrame(list(records), columns=list(med().keys()))
-    frame["CMSEQ"] = np.arange(1, len(frame) + 1, dtype=float)
-    return frame
-
+from tests.adam.rules.medication_tables import TRTSDT, day, med, meds
 
 # ------------------------------------------------------------------ R4.6 treatment failure
 PARAMS = RuleParameters()
