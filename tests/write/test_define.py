@@ -364,3 +364,16 @@ def test_cli_convert_rejects_an_unknown_format(tmp_path):
     result = CliRunner().invoke(main, ["convert", str(tmp_path), "--study", str(STUDIES / "NCT04515719.yaml"),
                                        "--out", str(tmp_path / "out"), "--format", "xpt,csv"])
     assert result.exit_code == 2 and "unknown output format" in result.output
+
+
+def test_adlb_and_adae_in_define_with_value_level_metadata_and_in_dataset_json(submission_runs):
+    run = submission_runs["NCT04515719"]
+    adam = _define(run, "adam").getroot()
+    groups = {g.get("OID") for g in adam.iter(f"{ODM}ItemGroupDef")}
+    assert {"IG.ADLB", "IG.ADAE"} <= groups
+    [aval] = [v for v in adam.iter(f"{DEF}ValueListDef") if v.get("OID") == "VL.ADLB.AVAL"]
+    wheres = {r.find(f"{DEF}WhereClauseRef").get("WhereClauseOID") for r in aval}
+    assert {"WC.ADLB.PARAMCD.C3", "WC.ADLB.PARAMCD.DNAXULN", "WC.ADLB.PARAMCD.CRP"} <= wheres
+    for name in ("adlb", "adae"):
+        doc = json.loads((run.out / "adam" / f"{name}.json").read_text(encoding="utf-8"))
+        assert doc["itemGroupOID"] == f"IG.{name.upper()}" and doc["records"] > 0
