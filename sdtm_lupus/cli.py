@@ -105,6 +105,11 @@ def _no_traceback(log_json: Path | None):
         sys.exit(3)
 
 
+study_option = click.option(
+    "--study", "study_path", required=True, type=click.Path(path_type=Path),
+    help="Study configuration (a YAML file) or the id of a study shipped in studies/ (NCT04515719, ...).")
+
+
 def common_options(func):
     func = click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")(func)
     func = click.option("--log-json", type=click.Path(dir_okay=False, path_type=Path),
@@ -136,8 +141,7 @@ wrote it and nothing else was put into it, unless --overwrite is given.
 
 {EXIT_CODES_HELP}""")
 @click.argument("raw_dir", type=click.Path(path_type=Path))
-@click.option("--study", "study_path", required=True, type=click.Path(path_type=Path),
-              help="Study configuration (a YAML file) or the id of a study shipped in studies/ (NCT04515719, ...).")
+@study_option
 @click.option("--mapping", "mapping_path", type=click.Path(path_type=Path),
               help="Mapping file of the site layout (default: the one the study names).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -332,8 +336,7 @@ as JSON on stdout for pipelines.
 
 {MAPPING_EXIT_HELP}""")
 @click.argument("raw_dir", type=click.Path(path_type=Path))
-@click.option("--study", "study_path", required=True, type=click.Path(path_type=Path),
-              help="Study configuration (a YAML file) or the id of a study shipped in studies/ (NCT04515719, ...).")
+@study_option
 @click.option("--mapping", "mapping_path", type=click.Path(path_type=Path),
               help="Mapping file to check (default: the one the study names).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")

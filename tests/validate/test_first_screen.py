@@ -30,6 +30,16 @@ def converted(tmp_path_factory):
     return out
 
 
+def read_output(out, pattern: str):
+    """The study's specs and the datasets of a converted output, typed as the gate sees them."""
+    specs = api.study_specs(api.load_configuration(STUDIES / f"{STUDY}.yaml", None)[0])
+    datasets = {}
+    for path in sorted(out.glob(pattern)):
+        df, meta = read_xpt(path)
+        datasets[meta["name"]] = conform_to_spec(df, specs.dataset(meta["name"]))
+    return specs, datasets
+
+
 def passing(report: dict) -> dict:
     clean = copy.deepcopy(report)
     clean["findings"] = [f for f in clean["findings"] if f["severity"] == "notice"]
@@ -112,11 +122,7 @@ def test_datasets_and_raw_forms_are_separate_tables(screens):
 
 
 def test_every_record_of_a_failed_gate_rule_is_in_the_xlsx_with_its_seq(converted):
-    specs = api.study_specs(api.load_configuration(STUDIES / f"{STUDY}.yaml", None)[0])
-    datasets = {}
-    for path in sorted(converted.glob("*/*.xpt")):
-        df, meta = read_xpt(path)
-        datasets[meta["name"]] = conform_to_spec(df, specs.dataset(meta["name"]))
+    specs, datasets = read_output(converted, "*/*.xpt")
     datasets["AE"]["AESER"] = "X"                                   # not in the NY codelist: every AE fails
     gate = run_gate(datasets, specs)
     [failed] = [r for r in gate.failed if r.expectation.dataset == "AE" and "AESER" in r.expectation.variables]
@@ -131,11 +137,7 @@ def test_every_record_of_a_failed_gate_rule_is_in_the_xlsx_with_its_seq(converte
 
 
 def test_a_failed_ct_check_shows_its_distinct_values_allowed_terms_and_the_mapping_key(converted):
-    specs = api.study_specs(api.load_configuration(STUDIES / f"{STUDY}.yaml", None)[0])
-    datasets = {}
-    for path in sorted(converted.glob("sdtm/*.xpt")):
-        df, meta = read_xpt(path)
-        datasets[meta["name"]] = conform_to_spec(df, specs.dataset(meta["name"]))
+    specs, datasets = read_output(converted, "sdtm/*.xpt")
     datasets["DM"]["SEX"] = ["Femme", "Femme", "Homme"] + datasets["DM"]["SEX"].tolist()[3:]
     datasets["DM"]["_file"] = "enrol.csv"                           # provenance, as convert carries it
     datasets["DM"]["_row"] = range(2, len(datasets["DM"]) + 2)
