@@ -12,6 +12,7 @@ import pandas as pd
 from sdtm_lupus.distinct import map_distinct
 from sdtm_lupus.specs import load_cross_checks
 from sdtm_lupus.validate.results import Expectation
+from sdtm_lupus.validate.wide import Factorized
 
 
 def build_reviewer_expectations(datasets) -> list[Expectation]:
@@ -79,30 +80,42 @@ def _high_bound(iso) -> str | None:
     return day + "-12-31"[len(day) - 4:]
 
 
-def _bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Earliest and latest complete date a (possibly partial) ISO date can stand for, as text."""
-    return map_distinct(values, _low_bound), map_distinct(values, _high_bound)
-
-
-def in_participation(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame]) -> np.ndarray | str:
+def in_participation(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame], *,
+                     factorized: Factorized | None = None, memo: dict | None = None) -> np.ndarray | str:
     dm = datasets.get("DM")
     if dm is None or not {"RFICDTC", "RFPENDTC"} <= set(dm.columns):
         return "DM.RFICDTC/RFPENDTC absent"
-    var = e.variables[1]
+    fz, var = factorized or Factorized(df), e.variables[1]
     ref = dm.set_index("USUBJID")
-    start = df["USUBJID"].map(map_distinct(ref["RFICDTC"], _low_bound))     # bounds per subject, then per record
-    end = df["USUBJID"].map(map_distinct(ref["RFPENDTC"], _high_bound))
-    low, high = _bounds(df[var])
-    early = low.notna() & start.notna() & (high.fillna("") < start.fillna(""))
-    late = low.notna() & end.notna() & (low.fillna("9999") > end.fillna("9999"))
-    return (early | late).to_numpy(dtype=bool)
+    subjects = pd.Series(fz.raw_codes("USUBJID")[1], dtype=object)    # bounds per subject, then per record
+    start = subjects.map(map_distinct(ref["RFICDTC"], _low_bound)).tolist()
+    end = subjects.map(map_distinct(ref["RFPENDTC"], _high_bound)).tolist()
+    values = fz.raw_codes(var)[1]
+    low, high = [_low_bound(v) for v in values], [_high_bound(v) for v in values]
+    # text compared by rank: each bound's place among all the bounds in play, the same order as "<"
+    rank = {t: float(i) for i, t in enumerate(sorted({t for t in (*start, *end, *low, *high, "", "9999")
+                                                     if isinstance(t, str)}))}
+
+    def per_row(column: str, per_value: list) -> np.ndarray:
+        ranks = np.array([rank.get(v, np.nan) if isinstance(v, str) else np.nan for v in per_value] + [np.nan])
+        return ranks[fz.raw_codes(column)[0]]
+
+    start_r, end_r = per_row("USUBJID", start), per_row("USUBJID", end)
+    low_r, high_r = per_row(var, low), per_row(var, high)
+    dated = ~np.isnan(low_r)
+    early = dated & ~np.isnan(start_r) & (np.nan_to_num(high_r, nan=rank[""]) < np.nan_to_num(start_r, nan=rank[""]))
+    late = dated & ~np.isnan(end_r) & (np.nan_to_num(low_r, nan=rank["9999"]) > np.nan_to_num(end_r, nan=rank["9999"]))
+    return early | late
 
 
-def visit_in_tv(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame]) -> np.ndarray | str:
-    pairs = pd.concat([d[["VISITNUM", "VISIT"]].drop_duplicates() for d in datasets.values()
-                       if {"VISITNUM", "VISIT"} <= set(d.columns)]).dropna().drop_duplicates()
-    names_per_num = pairs.groupby("VISITNUM")["VISIT"].nunique()
-    ambiguous = df["VISITNUM"].map(names_per_num).fillna(0) > 1
+def visit_in_tv(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame], *,
+                factorized: Factorized | None = None, memo: dict | None = None) -> np.ndarray | str:
+    memo = {} if memo is None else memo
+    if "visit_names" not in memo:       # the same for every dataset of the run: built once
+        pairs = pd.concat([d[["VISITNUM", "VISIT"]].drop_duplicates() for d in datasets.values()
+                           if {"VISITNUM", "VISIT"} <= set(d.columns)]).dropna().drop_duplicates()
+        memo["visit_names"] = pairs.groupby("VISITNUM")["VISIT"].nunique()
+    ambiguous = df["VISITNUM"].map(memo["visit_names"]).fillna(0) > 1
     tv = datasets.get("TV")
     if tv is not None and {"VISITNUM", "VISIT"} <= set(tv.columns):
         planned = tv.drop_duplicates("VISITNUM").set_index("VISITNUM")["VISIT"]
@@ -111,7 +124,7 @@ def visit_in_tv(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFra
     return ambiguous.to_numpy(dtype=bool)
 
 
-def visit_in_sv(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame]) -> np.ndarray | str:
+def visit_in_sv(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame], **_) -> np.ndarray | str:
     sv = datasets.get("SV")
     if sv is None:
         return "SV is absent"
@@ -120,19 +133,19 @@ def visit_in_sv(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFra
     return (df["VISITNUM"].notna() & ~keys.isin(done)).to_numpy(dtype=bool)
 
 
-def in_adsl(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame]) -> np.ndarray | str:
+def in_adsl(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame], **_) -> np.ndarray | str:
     adsl = datasets.get("ADSL")
     if adsl is None:
         return "ADSL is absent"
     return (~df["USUBJID"].isin(adsl["USUBJID"])).to_numpy(dtype=bool)
 
 
-def num_values(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame]) -> np.ndarray | str:
+def num_values(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame], **_) -> np.ndarray | str:
     values = pd.to_numeric(df[e.variables[0]], errors="coerce")
     return (values.notna() & ~values.isin(e.params["value_set"])).to_numpy(dtype=bool)
 
 
-def avalc_by_param(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame]) -> np.ndarray | str:
+def avalc_by_param(e: Expectation, df: pd.DataFrame, datasets: dict[str, pd.DataFrame], **_) -> np.ndarray | str:
     lists = e.params["lists"]
     bad = np.zeros(len(df), dtype=bool)
     for code, allowed in lists.items():

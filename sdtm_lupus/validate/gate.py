@@ -10,6 +10,7 @@ import os
 import re
 import warnings
 from collections import defaultdict
+from functools import cached_property
 from typing import Any, Iterable
 
 import numpy as np
@@ -19,6 +20,7 @@ from sdtm_lupus.specs import DatasetSpec, Specs
 from sdtm_lupus.validate.cross_checks import CROSS_CHECKS, build_reviewer_expectations
 from sdtm_lupus.validate.results import MAX_EXAMPLES, MAX_RECORDS, Expectation, ExpectationResult, GateResult
 from sdtm_lupus.validate.suites import PROVENANCE, build_cross_expectations, build_expectations, seq_variable
+from sdtm_lupus.validate.wide import WIDE_KINDS, Factorized, WideCheck, run_wide
 
 DATASET_NAME = re.compile(r"[A-Z][A-Z0-9]{0,7}\Z")
 VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}\Z")
@@ -27,7 +29,10 @@ SPLIT_ROWS = 100_000     # datasets this long are validated in several narrow GE
 
 
 def run_gate(datasets: dict[str, pd.DataFrame], specs: Specs, *,
-             extra: Iterable[Expectation] = (), progress=lambda _: None) -> GateResult:
+             extra: Iterable[Expectation] = (), progress=lambda _: None, wide: bool = True) -> GateResult:
+    """Run every expectation. wide=True (the default) runs the column checks as a few wide GE
+    expectations on distinct values (validate/wide.py); wide=False runs one GE expectation per
+    check on the rows, the reference the tests compare the wide engine with."""
     expectations = [*build_expectations(specs, datasets), *build_cross_expectations(specs, datasets),
                     *build_reviewer_expectations(datasets), *extra]
     by_dataset: dict[str, list[Expectation]] = defaultdict(list)
@@ -35,6 +40,8 @@ def run_gate(datasets: dict[str, pd.DataFrame], specs: Specs, *,
         by_dataset[e.dataset].append(e)
 
     results: list[ExpectationResult] = []
+    wide_checks: list[WideCheck] = []
+    memo: dict = {}         # what cross checks share within the run
     session: _GxSession | None = None
     for name in sorted(by_dataset):
         exps = by_dataset[name]
@@ -59,9 +66,11 @@ def run_gate(datasets: dict[str, pd.DataFrame], specs: Specs, *,
             elif e.kind == "in_dm":
                 results.append(_in_dm(e, frame, datasets.get("DM")))
             elif e.kind in CROSS_CHECKS:
-                results.append(_cross(e, frame, datasets))
+                results.append(_cross(e, frame, datasets, memo))
             elif e.kind == "in_set" and e.params.get("value_set") is None:
                 results.append(_not_run(e, "codelist has no terms (study codelist not supplied)"))
+            elif wide and e.kind in WIDE_KINDS:
+                wide_checks.append(WideCheck(e, frame.factorized, frame.examples))
             elif e.kind in GX_KINDS:
                 to_gx.append(e)
             else:
@@ -69,6 +78,10 @@ def run_gate(datasets: dict[str, pd.DataFrame], specs: Specs, *,
         if to_gx:
             session = session or _GxSession()
             results += session.validate(name, frame, to_gx)
+    if wide_checks:
+        progress(f"validating {len(wide_checks)} column checks as wide GE expectations")
+        session = session or _GxSession()
+        results += run_wide(wide_checks, session.run_batch)
     results.sort(key=lambda r: (r.expectation.dataset, r.expectation.id))
     return GateResult(results)
 
@@ -82,7 +95,13 @@ class _Frame:
     def __init__(self, df: pd.DataFrame, spec: DatasetSpec | None):
         self.df, self.spec = df, spec
         self.columns = [c for c in df.columns if c not in PROVENANCE]
-        work = df[self.columns]
+        self.seq = seq_variable(spec) if spec else None
+        self.factorized = Factorized(df)
+
+    @cached_property
+    def work(self) -> pd.DataFrame:
+        """The working copy the narrow GE engine reads (built only when it runs)."""
+        work = self.df[self.columns]
         for c in self.columns:
             s = work[c]
             if _is_text(s):
@@ -90,8 +109,7 @@ class _Frame:
                 if empty.any():
                     work[c] = s.mask(empty)
         work.index = pd.RangeIndex(len(work))
-        self.work = work
-        self.seq = seq_variable(spec) if spec else None
+        return work
 
     def _byte_lengths(self, column: str) -> np.ndarray:
         """Each value's UTF-8 byte length (NaN for nulls and non-strings), for max_bytes expectations.
@@ -198,17 +216,17 @@ def _in_dm(e: Expectation, f: _Frame, dm: pd.DataFrame | None) -> ExpectationRes
     if dm is None or "USUBJID" not in dm.columns:
         return _not_run(e, "DM or DM.USUBJID is absent")
     dm_ids = dm["USUBJID"]
-    ids = f.work["USUBJID"]
-    bad = (ids.notna() & ~ids.isin(dm_ids[dm_ids.notna() & dm_ids.ne("")])).to_numpy(dtype=bool)
-    positions = np.flatnonzero(bad)
-    r = ExpectationResult(e, "failed" if len(positions) else "passed", len(ids), len(positions))
+    codes, uniques = f.factorized.codes("USUBJID")
+    unknown = np.flatnonzero(~pd.Series(uniques, dtype=object).isin(dm_ids[dm_ids.notna() & dm_ids.ne("")]))
+    positions = np.flatnonzero(np.isin(codes, unknown))
+    r = ExpectationResult(e, "failed" if len(positions) else "passed", len(codes), len(positions))
     r.records = f.examples(positions, e.variables, MAX_RECORDS)
     r.examples = r.records[:MAX_EXAMPLES]
     return r
 
 
-def _cross(e: Expectation, f: _Frame, datasets: dict[str, pd.DataFrame]) -> ExpectationResult:
-    outcome = CROSS_CHECKS[e.kind](e, f.df, datasets)
+def _cross(e: Expectation, f: _Frame, datasets: dict[str, pd.DataFrame], memo: dict) -> ExpectationResult:
+    outcome = CROSS_CHECKS[e.kind](e, f.df, datasets, factorized=f.factorized, memo=memo)
     if isinstance(outcome, str):
         return _not_run(e, outcome)
     positions = np.flatnonzero(outcome)
@@ -285,14 +303,23 @@ class _GxSession:
                 by_id |= self._run(f"{name}.{i}", f.batch(columns), [configs[e.id] for e in group])
         return [self._result(e, by_id[e.id], f) for e in exps]
 
-    def _run(self, name: str, work: pd.DataFrame, expectations: list) -> dict:
+    def run_batch(self, name: str, frame: pd.DataFrame, specs: list[tuple[str, str, dict]],
+                  result_format: dict) -> dict[str, tuple[bool, dict, str | None]]:
+        """GE on one frame: specs are (id, expectation class name, kwargs); per id (success, result, error)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expectations = [getattr(self.gxe, cls)(**kwargs, meta={"id": id_}) for id_, cls, kwargs in specs]
+        by_id = self._run(name, frame, expectations, {**self.RESULT_FORMAT, **result_format})
+        return {id_: (bool(r.success), r.result or {}, _gx_exception(r.exception_info)) for id_, r in by_id.items()}
+
+    def _run(self, name: str, work: pd.DataFrame, expectations: list, result_format: dict | None = None) -> dict:
         """GE's result of each expectation (by Expectation id) on one batch."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             suite = self.gx.ExpectationSuite(name=name, expectations=expectations)
             batch = self.batches.get_batch(batch_parameters={"dataframe": work})
             try:
-                outcome = batch.validate(suite, result_format=self.RESULT_FORMAT)
+                outcome = batch.validate(suite, result_format=result_format or self.RESULT_FORMAT)
             finally:
                 self._forget(batch.id)
         return {r.expectation_config.meta["id"]: r for r in outcome.results}
