@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,7 +67,8 @@ def load_configuration(study_path: Path, mapping_path: Path | None) -> tuple[Stu
 def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Path | None = None,
             fail_on: str = "error", progress: Progress = lambda _: None,
             formats: tuple[str, ...] = ("xpt",), overwrite: bool = False,
-            fail_on_findings: str | None = None, created: str | None = None) -> ConvertResult:
+            fail_on_findings: str | None = None, created: str | None = None,
+            ge_worker: bool = False) -> ConvertResult:
     """Read -> map -> validate -> write. Raises InputError (bad input), ConfigError (bad configuration)
     or OutputError (an unsafe or unwritable output folder: checked before reading).
 
@@ -78,6 +80,8 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
     created: the creation date/time of define.xml, Dataset-JSON and the reviewer's guide (ISO 8601, to the
     second); default the study's `define_created`, else the run date (UTC), taken once and recorded in
     validation.json run.created, so a rerun given it writes the same bytes.
+    ge_worker: import Great Expectations in a helper process while reading and mapping (the CLI does;
+    a no-op when GE is already imported here); see validate/gx_worker.py.
     """
     from sdtm_lupus.memory import release_free_memory
 
@@ -97,12 +101,25 @@ def convert(raw_dir: Path, study_path: Path, out_dir: Path, *, mapping_path: Pat
         progress(f"removed {name}, left by an interrupted run")
     specs = study_specs(study)
     created = run_created(created, study)
+    gx = start_ge_worker() if ge_worker else None
     try:
         return _convert_checked(raw_dir, out_dir, study, mapping, specs, (fail_on, fail_on_findings), progress, formats,
-                                timings, lap, created)
+                                timings, lap, created, gx)
     except InputError as exc:
         _write_input_problems(exc, out_dir, study, raw_dir)
         raise
+    finally:
+        if gx is not None:
+            gx.close()
+
+
+def start_ge_worker():
+    """A GE worker process (validate/gx_worker.py), or None when GE is already imported in this process."""
+    if "great_expectations" in sys.modules:
+        return None
+    from sdtm_lupus.validate.gx_worker import GxWorker
+
+    return GxWorker.start()
 
 
 def run_created(created: str | None, study: Study) -> str:
@@ -121,7 +138,7 @@ def run_created(created: str | None, study: Study) -> str:
 
 def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mapping, specs: Specs,
                      levels: tuple[str, str | None], progress: Progress, formats: tuple[str, ...],
-                     timings: dict[str, float], lap, created: str) -> ConvertResult:
+                     timings: dict[str, float], lap, created: str, gx=None) -> ConvertResult:
     """convert() after the configuration and the output folder were checked."""
     fail_on, fail_on_findings = levels
     from sdtm_lupus.readers.export import detect_transport, read_export
@@ -168,7 +185,9 @@ def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mappin
     progress("validating " + ", ".join(f"{n} ({len(d)})" for n, d in datasets.items()))
     from sdtm_lupus.validate.gate import run_gate
 
-    gate = run_gate(datasets, specs, progress=progress)
+    gate = run_gate(datasets, specs, progress=progress, gx=gx)
+    if gx is not None and gx.failure:
+        progress(f"the Great Expectations worker failed ({gx.failure}); validated in this process instead")
     lap("validate")
     blocking = bool(gate.blocking(fail_on)) or bool(findings_at(ctx.findings, fail_on_findings))
     from sdtm_lupus.validate.reports.build import build_report
@@ -391,12 +410,24 @@ def simulate_export(study: str | Path, n_subjects: int, seed: int, out_dir: Path
 
 
 def validate_output(out_dir: Path, study_path: Path | None = None, *, fail_on: str = "error",
-                    progress: Progress = lambda _: None) -> tuple[int, dict]:
+                    progress: Progress = lambda _: None, ge_worker: bool = False) -> tuple[int, dict]:
     """Re-validate the XPT files of an output folder without converting.
 
     Without study_path the study is detected from the output (validation.json, else DM.STUDYID) and its
     configuration taken from studies/ when shipped; otherwise the study's own checks (arm codelists) are
-    not run, and the result says so (`study.not_run`)."""
+    not run, and the result says so (`study.not_run`). ge_worker: as for convert()."""
+    out_dir = Path(out_dir)
+    if not (sorted(out_dir.glob("sdtm/*.xpt")) + sorted(out_dir.glob("adam/*.xpt"))):
+        raise InputError(f"{out_dir}: no sdtm/*.xpt or adam/*.xpt files to validate")
+    gx = start_ge_worker() if ge_worker else None
+    try:
+        return _validate_output(out_dir, study_path, fail_on, progress, gx)
+    finally:
+        if gx is not None:
+            gx.close()
+
+
+def _validate_output(out_dir: Path, study_path: Path | None, fail_on: str, progress: Progress, gx) -> tuple[int, dict]:
     from sdtm_lupus.specs import conform_to_spec
     from sdtm_lupus.validate.gate import run_gate
     from sdtm_lupus.write.xpt import read_xpt
@@ -422,7 +453,7 @@ def validate_output(out_dir: Path, study_path: Path | None = None, *, fail_on: s
     specs = study_specs(load_study(resolve_study(study_path))) if study_path else load_specs()
     datasets = {name: conform_to_spec(df, specs.dataset(name)) if name in specs.datasets else df
                 for name, df in datasets.items()}
-    gate = run_gate(datasets, specs, progress=progress)
+    gate = run_gate(datasets, specs, progress=progress, gx=gx)
     from sdtm_lupus.validate.define_check import check_output_metadata
 
     progress("checking define.xml and Dataset-JSON files")

@@ -179,7 +179,8 @@ def _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, qui
     say = _echo_err(quiet)
     try:
         result = api.convert(raw_dir, study_path, out_dir, mapping_path=mapping_path, fail_on=fail_on, progress=say,
-                             formats=formats, overwrite=overwrite, fail_on_findings=fail_on_findings, created=created)
+                             formats=formats, overwrite=overwrite, fail_on_findings=fail_on_findings, created=created,
+                             ge_worker=True)
     except (InputError, ConfigError, OutputError) as exc:
         _fail_input(exc, log_json)
     if log_json:
@@ -242,7 +243,8 @@ def _validate(out_dir, study_path, quiet, log_json, fail_on):
     from sdtm_lupus.findings import InputError
 
     try:
-        code, result = api.validate_output(out_dir, study_path, fail_on=fail_on, progress=_echo_err(quiet))
+        code, result = api.validate_output(out_dir, study_path, fail_on=fail_on, progress=_echo_err(quiet),
+                                           ge_worker=True)
     except (InputError, ConfigError) as exc:
         _fail_input(exc, log_json)
     if log_json:

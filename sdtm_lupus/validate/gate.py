@@ -29,10 +29,12 @@ SPLIT_ROWS = 100_000     # datasets this long are validated in several narrow GE
 
 
 def run_gate(datasets: dict[str, pd.DataFrame], specs: Specs, *,
-             extra: Iterable[Expectation] = (), progress=lambda _: None, wide: bool = True) -> GateResult:
+             extra: Iterable[Expectation] = (), progress=lambda _: None, wide: bool = True,
+             gx=None) -> GateResult:
     """Run every expectation. wide=True (the default) runs the column checks as a few wide GE
     expectations on distinct values (validate/wide.py); wide=False runs one GE expectation per
-    check on the rows, the reference the tests compare the wide engine with."""
+    check on the rows, the reference the tests compare the wide engine with. gx: where the wide
+    GE batches run (gx_worker.GxWorker, started early); default a GE session in this process."""
     expectations = [*build_expectations(specs, datasets), *build_cross_expectations(specs, datasets),
                     *build_reviewer_expectations(datasets), *extra]
     by_dataset: dict[str, list[Expectation]] = defaultdict(list)
@@ -80,8 +82,9 @@ def run_gate(datasets: dict[str, pd.DataFrame], specs: Specs, *,
             results += session.validate(name, frame, to_gx)
     if wide_checks:
         progress(f"validating {len(wide_checks)} column checks as wide GE expectations")
-        session = session or _GxSession()
-        results += run_wide(wide_checks, session.run_batch)
+        if gx is None:
+            session = session or _GxSession()
+        results += run_wide(wide_checks, (gx or session).run_batch)
     results.sort(key=lambda r: (r.expectation.dataset, r.expectation.id))
     return GateResult(results)
 
