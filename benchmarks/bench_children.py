@@ -52,8 +52,10 @@ def convert(raw: str, study: str, out: str) -> dict:
 
     # older versions have no `created` (they wrote a fixed 1960 stamp)
     created = {"created": CREATED} if "created" in inspect.signature(convert).parameters else {}
+    # as the CLI runs it: Great Expectations imported by a worker process while reading (newer versions)
+    worker = {"ge_worker": True} if "ge_worker" in inspect.signature(convert).parameters else {}
     t1, c1 = time.perf_counter(), _cpu_s()
-    result = convert(Path(raw), Path(study), Path(out), progress=progress, **created)
+    result = convert(Path(raw), Path(study), Path(out), progress=progress, **created, **worker)
     whole, cpu = time.perf_counter() - t1, _cpu_s() - c1
     return {"import": t_import, "whole": whole, "cpu": cpu, "timings": result.timings, "exit_code": result.exit_code,
             "datasets": result.datasets, "rows_read": rows_read[0] if rows_read else None,
