@@ -6,6 +6,8 @@
 
 import pytest
 
+from tests.shared_runs import FixtureRuns
+
 SLOW_MODULES = {
     "test_edc_layout.py", "test_cli.py", "test_site_layouts.py", "test_dataset_json.py", "test_record_order.py",
     "test_commands_ux.py", "test_fixtures.py", "test_draft.py", "test_check.py", "test_assembly.py",
@@ -20,3 +22,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.name in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def fixture_runs(tmp_path_factory) -> FixtureRuns:
+    """Each fixture study's CSV export converted once per session (tests/shared_runs.py); read-only."""
+    return FixtureRuns(tmp_path_factory.mktemp("fixture-runs"))

@@ -15,13 +15,13 @@ STUDIES_UNDER_TEST = ["NCT04515719", "NCT04893161"]
 
 
 @pytest.fixture(scope="module")
-def converted(tmp_path_factory):
-    """(study, variant) -> output folder of a successful convert."""
+def converted(tmp_path_factory, fixture_runs):
+    """(study, variant) -> output folder of a successful convert (csv: the session's shared runs)."""
     root = tmp_path_factory.mktemp("fixtures-out")
-    runs = {(s, t): (FIXTURES / s / t, None) for s in STUDIES_UNDER_TEST for t in ("csv", "odm")}
+    runs = {(s, "odm"): (FIXTURES / s / "odm", None) for s in STUDIES_UNDER_TEST}
     runs[("NCT04893161", "csv-gb18030")] = (FIXTURES / "NCT04893161" / "csv-gb18030",
                                             MAPPINGS / "reference-gb18030.yaml")
-    out = {}
+    out = {(s, "csv"): fixture_runs[s].out for s in STUDIES_UNDER_TEST}
     for (study, variant), (raw, mapping) in runs.items():
         result = api.convert(raw, STUDIES / f"{study}.yaml", root / f"{study}-{variant}", mapping_path=mapping)
         assert result.exit_code == 0, result.report["gate"]["summary"]

@@ -13,7 +13,7 @@ from sdtm_lupus.adam.derive import km_median
 from sdtm_lupus.adam.rule_tables import impute_end, impute_start
 from sdtm_lupus.adam.rules.adsl import compute_group as group
 from sdtm_lupus.adam.rules.adsl import compute_sle_duration
-from tests.paths import FIXTURES, STUDIES
+from tests.paths import STUDIES
 
 
 @pytest.mark.parametrize("diag, consent, years", [
@@ -51,12 +51,9 @@ def test_km_median():
 
 
 @pytest.fixture(scope="module", params=["NCT04515719", "NCT04893161"])
-def converted(request, tmp_path_factory):
+def converted(request, fixture_runs):
     study = request.param
-    out = tmp_path_factory.mktemp(study)
-    result = api.convert(FIXTURES / study / "csv", STUDIES / f"{study}.yaml", out / "run")
-    assert result.exit_code == 0
-    return study, result
+    return study, fixture_runs[study].result
 
 
 def read(result, name):

@@ -10,9 +10,9 @@ import pyreadstat
 import pytest
 from lxml import html as lxml_html
 
-from sdtm_lupus import api
 from sdtm_lupus.results.stats import kaplan_meier, wilson
-from tests.paths import FIXTURES, STUDIES
+from tests.paths import FIXTURES
+from tests.shared_runs import convert_run
 from tests.validate.test_report_browser import run_chromium
 
 YN = ("SRI4", "SRI5", "SRI6", "SRI7", "SRI8", "SRI4SLED", "SRI4BILG", "SRI4PGA", "FLANY52", "FLSEV52", "FLMM52",
@@ -20,11 +20,9 @@ YN = ("SRI4", "SRI5", "SRI6", "SRI7", "SRI8", "SRI4SLED", "SRI4BILG", "SRI4PGA",
 
 
 @pytest.fixture(scope="module", params=["NCT04515719", "NCT04893161"])
-def run(request, tmp_path_factory):
+def run(request, fixture_runs):
     study = request.param
-    out = tmp_path_factory.mktemp(study) / "run"
-    result = api.convert(FIXTURES / study / "csv", STUDIES / f"{study}.yaml", out)
-    assert result.exit_code == 0
+    out = fixture_runs[study].out
     read = {n: pyreadstat.read_xport(out / "adam" / f"{n}.xpt")[0] for n in ("adsl", "adeff", "adtte")}
     return study, out, read
 
@@ -156,8 +154,7 @@ def test_km_files_match_the_adtte_records(run):
 
 def test_results_bytes_are_deterministic(run, tmp_path):
     study, out, _ = run
-    again = api.convert(FIXTURES / study / "csv", STUDIES / f"{study}.yaml", tmp_path / "again")
-    assert again.exit_code == 0
+    convert_run(tmp_path, "again", FIXTURES / study / "csv", study)     # as the shared run was made
     for name in ("endpoints.csv", "km.csv", "km_median.csv"):
         assert (out / "results" / name).read_bytes() == (tmp_path / "again" / "results" / name).read_bytes()
     assert (out / "validation.html").read_bytes() == (tmp_path / "again" / "validation.html").read_bytes()

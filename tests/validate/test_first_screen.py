@@ -16,7 +16,7 @@ from sdtm_lupus.validate.gate import run_gate
 from sdtm_lupus.validate.reports.html import render_html
 from sdtm_lupus.validate.reports.xlsx import render_xlsx
 from sdtm_lupus.write.xpt import read_xpt
-from tests.paths import FIXTURES, STUDIES
+from tests.paths import STUDIES
 from tests.validate.test_report_browser import run_chromium
 from tests.validate.test_reports import read_xlsx, table
 
@@ -24,10 +24,8 @@ STUDY = "NCT04515719"
 
 
 @pytest.fixture(scope="module")
-def converted(tmp_path_factory):
-    out = tmp_path_factory.mktemp("first-screen") / "out"
-    assert api.convert(FIXTURES / STUDY / "csv", STUDIES / f"{STUDY}.yaml", out).exit_code == 0
-    return out
+def converted(fixture_runs):
+    return fixture_runs[STUDY].out
 
 
 def read_output(out, pattern: str):

@@ -2,52 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
 from sdtm_lupus import api
-from tests.paths import FIXTURES, STUDIES
+from tests.paths import FIXTURES
+from tests.shared_runs import CREATED, Run, convert_run
+
+__all__ = ["CREATED", "RUN_NAMES", "Run", "submission_runs", "xpt_only_run"]
 
 SIMULATED_SUBJECTS = 300
-# convert --created: the runs compared byte for byte (json vs xpt-only) share one creation time
-CREATED = "2025-06-30T08:00:00"
-
-
-@dataclass
-class Run:
-    name: str
-    raw: Path
-    study: Path
-    out: Path
-    result: api.ConvertResult
-
-
-def _convert(root: Path, name: str, raw: Path, study: str, formats=("xpt", "json")) -> Run:
-    out = root / name
-    result = api.convert(raw, STUDIES / f"{study}.yaml", out, formats=formats, created=CREATED)
-    assert result.exit_code == 0, result.report["gate"]["summary"]
-    return Run(name, raw, STUDIES / f"{study}.yaml", out, result)
 
 
 @pytest.fixture(scope="session")
-def submission_runs(tmp_path_factory) -> dict[str, Run]:
-    """Both fixture studies and a 300-subject simulated export, converted with --format xpt,json."""
+def submission_runs(tmp_path_factory, fixture_runs) -> dict[str, Run]:
+    """Both fixture studies (the session's shared runs) and a 300-subject simulated export, converted
+    with --format xpt,json."""
     root = tmp_path_factory.mktemp("submission")
     sim = root / "sim-export"
     api.simulate_export("NCT04515719", SIMULATED_SUBJECTS, 11, sim)
-    runs = [_convert(root, "NCT04515719", FIXTURES / "NCT04515719" / "csv", "NCT04515719"),
-            _convert(root, "NCT04893161", FIXTURES / "NCT04893161" / "csv", "NCT04893161"),
-            _convert(root, f"sim{SIMULATED_SUBJECTS}", sim, "NCT04515719")]
+    runs = [fixture_runs["NCT04515719"], fixture_runs["NCT04893161"],
+            convert_run(root, f"sim{SIMULATED_SUBJECTS}", sim, "NCT04515719")]
     return {run.name: run for run in runs}
 
 
 @pytest.fixture(scope="session")
 def xpt_only_run(tmp_path_factory) -> Run:
     """NCT04893161 again with the default format (XPT only): same define, no JSON."""
-    return _convert(tmp_path_factory.mktemp("xpt-only"), "NCT04893161", FIXTURES / "NCT04893161" / "csv",
-                    "NCT04893161", formats=("xpt",))
+    return convert_run(tmp_path_factory.mktemp("xpt-only"), "NCT04893161", FIXTURES / "NCT04893161" / "csv",
+                       "NCT04893161", formats=("xpt",))
 
 
 RUN_NAMES = ["NCT04515719", "NCT04893161", f"sim{SIMULATED_SUBJECTS}"]
