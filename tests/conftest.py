@@ -14,7 +14,7 @@ SLOW_MODULES = {
     "test_hostile_csv.py", "test_simulate_convert.py", "test_output_folder.py", "test_define.py",
     "test_first_screen.py", "test_reports.py", "test_odm_hostile.py", "test_report_browser.py", "test_provenance.py",
     "test_gate.py", "test_fixture_results.py", "test_safety_report.py", "test_reviewers_guide.py", "test_memory.py",
-    "test_simulate.py", "test_prediction.py", "test_suites.py",
+    "test_simulate.py", "test_prediction.py", "test_suites.py", "test_gate_wide.py", "test_gx_worker.py",
 }
 
 
