@@ -10,7 +10,9 @@ The code under test is this checkout. Cases:
 
 - every `fixtures/<study>/csv` export, converted with `studies/<study>.yaml`;
 - a simulated `--subjects` CSV export of every study in `studies/` (simulated once, by the
-  baseline code, into the work folder).
+  baseline code, into the work folder);
+- the same for NCT04515719 with the non-fatal defects of INJECTED planted (findings, a failed
+  warning-level expectation with its records).
 
 Each case is converted by each version in a fresh subprocess (PYTHONPATH = that version),
 then every output file (sdtm/*.xpt, adam/*.xpt, validation.json, and whatever else the run
@@ -30,6 +32,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+INJECTED = ("site-total", "reassessment", "out-of-window", "chinese-verbatim", "unknown-unit")
 
 CONVERT = """
 import inspect, json, sys, time
@@ -49,7 +52,8 @@ import sys
 from pathlib import Path
 from sdtm_lupus.api import simulate_export
 study, n, seed, out = sys.argv[1:5]
-simulate_export(study, int(n), int(seed), Path(out), transport="csv")
+inject = tuple(filter(None, sys.argv[5].split(","))) if len(sys.argv) > 5 else ()
+simulate_export(study, int(n), int(seed), Path(out), transport="csv", inject=inject)
 """
 
 
@@ -79,6 +83,12 @@ def make_cases(baseline: Path, work: Path, subjects: int, seed: int) -> dict[str
             print(f"simulating {subjects} subjects of {study} (seed {seed})", file=sys.stderr, flush=True)
             run_python(baseline, SIMULATE, study, str(subjects), str(seed), str(raw))
         cases[f"simulated-{study}-{subjects}"] = (raw, study)
+    # defects that convert reports without stopping (findings, a failed warning-level expectation)
+    raw = work / "inputs" / f"NCT04515719-{subjects}-seed{seed}-injected"
+    if not (raw / "manifest.json").exists():
+        shutil.rmtree(raw, ignore_errors=True)
+        run_python(baseline, SIMULATE, "NCT04515719", str(subjects), str(seed), str(raw), ",".join(INJECTED))
+    cases[f"simulated-NCT04515719-{subjects}-injected"] = (raw, "NCT04515719")
     return cases
 
 
