@@ -76,6 +76,9 @@ def build_prediction(adsl: pd.DataFrame, adeff: pd.DataFrame, adlb: pd.DataFrame
         if frame is None or frame.empty:
             sources[name] = pd.DataFrame(columns=list(BDS_COLUMNS))
     dictionary = prediction_dictionary(defs)
+    for name, frame in sources.items():     # once: the records of the parameters and visits read below
+        entries = [e for e in dictionary if e["source"] == name and e["parameter"]]
+        sources[name] = _records_of(frame, {e["parameter"] for e in entries}, {e["visit"] for e in entries})
     table = pd.DataFrame({"USUBJID": ids})
     outcome = _analysis_values(sources["ADEFF"], "SRI4", "Week 48", "AVALC")
     table["SRI4W48"] = outcome.reindex(ids).to_numpy(dtype=object)
@@ -89,6 +92,11 @@ def build_prediction(adsl: pd.DataFrame, adeff: pd.DataFrame, adlb: pd.DataFrame
     return table, dictionary
 
 
+def _records_of(bds: pd.DataFrame, codes: set[str], visits: set[str]) -> pd.DataFrame:
+    """The records (in dataset order) of the given parameters at the given visits."""
+    return bds[bds["PARAMCD"].isin(codes) & bds["AVISIT"].isin(visits)]
+
+
 def _cell(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
@@ -100,9 +108,20 @@ def _cell(value: object) -> str:
 
 def prediction_csv(table: pd.DataFrame) -> bytes:
     """RFC 4180 CSV, UTF-8, LF line ends; missing = empty cell; numbers in shortest positional form."""
+    cells = [_cells(table[c]) for c in table.columns]
     lines = [",".join(table.columns)]
-    lines += [",".join(_cell(v) for v in row) for row in table.itertuples(index=False, name=None)]
+    lines += [",".join(row) for row in zip(*cells)]
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _cells(column: pd.Series) -> list[str]:
+    """The column's CSV cells; a number column's formatted once per distinct value (told apart by
+    their bits: 0.0 and -0.0 print differently)."""
+    if column.dtype != "float64":
+        return [_cell(v) for v in column]
+    bits, rows = np.unique(column.to_numpy().view(np.int64), return_inverse=True)
+    cells = np.array([_cell(v) for v in bits.view(np.float64)], dtype=object)
+    return cells[rows].tolist()
 
 
 def prediction_json(table: pd.DataFrame, dictionary: list[dict], studyid: str) -> bytes:
