@@ -19,15 +19,16 @@ previous occasion the interval starts on day 1 (LO = day 1 - 1).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from sdtm_lupus.adam.rules.medication_days import compute_active_days, is_active_on, is_sle_indication
-from sdtm_lupus.adam.rules.tables import as_date_or_none, as_float, assert_columns
+from sdtm_lupus.adam.rules.tables import as_date_or_none, as_float, assert_columns, per_subject
 from sdtm_lupus.adam.rules.treatment_failure import compute_new_immunosuppressant
 from sdtm_lupus.config.study import RuleParameters
+from sdtm_lupus.distinct import map_distinct
 
 NONE, MILD_MODERATE, SEVERE = "NONE", "MILD/MODERATE", "SEVERE"
 PARAMCD, PARAM = "FLARE", "Modified SELENA-SLEDAI Flare Index category"
@@ -81,63 +82,98 @@ def _get(df: pd.DataFrame, column: str) -> pd.Series:
 
 # ---------------------------------------------------------------- R5 preamble: intervals
 
-def _ordered(occasions: pd.DataFrame) -> pd.DataFrame:
-    """Occasions with a date, in (USUBJID, ADT, OCC) order; the input is not touched."""
-    work = pd.DataFrame({"USUBJID": occasions["USUBJID"], "ADT": occasions["ADT"].map(as_date_or_none),
-                         "OCC": occasions["OCC"]}, index=occasions.index)
-    work = work[work["ADT"].notna()]
-    return work.sort_values(["USUBJID", "ADT", "OCC"], kind="stable")
+def day_ordinals(values: pd.Series) -> np.ndarray:
+    """Dates (lenient, as `as_date_or_none`) as float day numbers, NaN when missing; once per distinct value."""
+    def ordinal(value) -> float:
+        day = as_date_or_none(value)
+        return np.nan if day is None else float(day.toordinal())
+    return map_distinct(values, ordinal).to_numpy(dtype="float64")
+
+
+def ordinal_dates(days: np.ndarray) -> np.ndarray:
+    """Float day numbers back to `datetime.date` objects (None for NaN)."""
+    out = np.full(len(days), None, dtype=object)
+    known = ~np.isnan(days)
+    distinct, rows = np.unique(days[known].astype(np.int64), return_inverse=True)
+    out[known] = np.array([date.fromordinal(int(d)) for d in distinct] + [None], dtype=object)[:-1][rows]
+    return out
 
 
 def _trtsdt_by_subject(subjects: pd.DataFrame) -> dict:
     return {u: as_date_or_none(d) for u, d in zip(subjects["USUBJID"], subjects["TRTSDT"])}
 
 
-def _post_baseline_plan(occasions: pd.DataFrame, subjects: pd.DataFrame) -> list[tuple]:
-    """(label, previous label | None, LO) per post-baseline occasion (R5 preamble).
+def _post_baseline_plan(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
+    """NOW (position in `occasions`), PREV (position of its previous occasion, -1 when none)
+    and LO (day number, NaN when unbounded) per post-baseline occasion, in input order (R5 preamble).
 
     The previous occasion of the first post-baseline occasion is the baseline occasion
     (`ABLFL_SLEDAI = Y`, R2.1), else the last occasion on or before day 1, else none (the
     interval then starts on day 1). Post-baseline: after that anchor, on a later date than
     it (a flare on the baseline date is not a study flare, §8 case 43) and after day 1.
+    Per subject its dated occasions in (ADT, OCC) order: the post-baseline ones are a run at
+    the end, each one's previous occasion the one before it (the first's: the anchor).
     """
     if not occasions.index.is_unique:
         raise ValueError("R5: the occasions index must be unique (results align to it)")
-    trtsdt = _trtsdt_by_subject(subjects)
-    baseline = occasions["ABLFL_SLEDAI"].map(_yes)
-    plan = []
-    for subject, rows in _ordered(occasions).groupby("USUBJID", sort=False):
-        day1 = trtsdt.get(subject)
-        labels, dates = list(rows.index), list(rows["ADT"])
-        flagged = [i for i, label in enumerate(labels) if baseline[label]]
-        if flagged:
-            anchor = flagged[-1]
-        elif day1 is not None:
-            before = [i for i, d in enumerate(dates) if d <= day1]
-            anchor = before[-1] if before else None
-        else:
-            continue                    # neither a baseline occasion nor day 1: nothing is post-baseline
-        floor = day1 - timedelta(days=1) if day1 is not None else None
-        previous = anchor
-        for i in range(0 if anchor is None else anchor + 1, len(labels)):
-            if anchor is not None and dates[i] <= dates[anchor]:
-                continue
-            if day1 is not None and dates[i] <= day1:
-                continue
-            prev_date = dates[previous] if previous is not None else None
-            bounds = [d for d in (prev_date, floor) if d is not None]
-            lo = max(bounds) if bounds else None
-            plan.append((labels[i], labels[previous] if previous is not None else None, lo))
-            previous = i
-    return plan
+    adt = day_ordinals(occasions["ADT"])
+    day1 = day_ordinals(pd.Series(per_subject(occasions["USUBJID"], _trtsdt_by_subject(subjects))))
+    baseline = map_distinct(occasions["ABLFL_SLEDAI"], _yes).to_numpy(dtype=bool)
+    dated = np.flatnonzero(~np.isnan(adt))
+    ranked = pd.DataFrame({"USUBJID": occasions["USUBJID"].to_numpy()[dated], "ADT": adt[dated],
+                           "OCC": occasions["OCC"].to_numpy()[dated]})
+    pos = dated[ranked.sort_values(["USUBJID", "ADT", "OCC"], kind="stable").index.to_numpy()]
+    subject, _ = pd.factorize(occasions["USUBJID"].to_numpy()[pos])     # contiguous runs
+    d, t, row = adt[pos], day1[pos], np.arange(len(pos))
+    with np.errstate(invalid="ignore"):
+        anchor = _last_row(subject, np.where(baseline[pos], row, -1))
+        no_flag = anchor < 0
+        anchor[no_flag] = _last_row(subject, np.where(d <= t, row, -1))[no_flag]
+    first_day1 = np.full(len(anchor), np.nan)
+    first_day1[subject] = t
+    skip = no_flag & np.isnan(first_day1)            # neither a baseline occasion nor day 1
+    anchor_date = np.where(anchor >= 0, d[np.maximum(anchor, 0)], -np.inf)
+    threshold = np.fmax(anchor_date, first_day1)
+    kept = (row > anchor[subject]) & (d > threshold[subject]) & ~skip[subject]
+    follows = np.r_[False, kept[:-1] & (subject[1:] == subject[:-1])]      # its previous is kept too
+    prev = np.where(follows, row - 1, anchor[subject])[kept]
+    prev_date = np.where(prev >= 0, d[np.maximum(prev, 0)], np.nan)
+    lo = np.fmax(prev_date, t[kept] - 1)              # never before day 1 - 1 (§8 case 43)
+    plan = pd.DataFrame({"NOW": pos[kept], "PREV": np.where(prev >= 0, pos[np.maximum(prev, 0)], -1), "LO": lo})
+    return plan.sort_values("NOW", kind="stable").reset_index(drop=True)
+
+
+def _last_row(group: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per group, the largest of its `rows` values (-1 when all are -1)."""
+    out = np.full(group.max() + 1 if len(group) else 0, -1, dtype=np.int64)
+    np.maximum.at(out, group, rows)
+    return out
 
 
 def compute_post_baseline(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.Series:
     """True on the occasions that get an R5 flare result (after the baseline occasion and day 1)."""
     assert_columns(occasions, ("USUBJID", "OCC", "ADT", "ABLFL_SLEDAI"), "compute_post_baseline occasions")
     assert_columns(subjects, SUBJECT_COLUMNS, "compute_post_baseline subjects")
-    labels = {label for label, _, _ in _post_baseline_plan(occasions, subjects)}
-    return pd.Series([label in labels for label in occasions.index], index=occasions.index, dtype=bool)
+    post = np.zeros(len(occasions), dtype=bool)
+    post[_post_baseline_plan(occasions, subjects)["NOW"].to_numpy()] = True
+    return pd.Series(post, index=occasions.index, dtype=bool)
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    """`as_float` of each value: Python floats, None when missing (an object array)."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+        out = numbers.astype(object)
+        out[np.isnan(numbers)] = None
+        return out
+    return map_distinct(values, as_float).to_numpy(dtype=object)
+
+
+def _taken(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """values at each position as objects; None where the position is -1."""
+    out = np.full(len(positions), None, dtype=object)
+    out[positions >= 0] = values[positions[positions >= 0]]
+    return out
 
 
 def compute_intervals(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
@@ -148,34 +184,26 @@ def compute_intervals(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.Dat
     previous occasion's date" is checked (PREVDT, else LO)."""
     assert_columns(occasions, OCCASION_COLUMNS, "compute_intervals occasions")
     assert_columns(subjects, SUBJECT_COLUMNS, "compute_intervals subjects")
-    trtsdt = _trtsdt_by_subject(subjects)
-    order = {label: k for k, label in enumerate(occasions.index)}
-    plan = sorted(_post_baseline_plan(occasions, subjects), key=lambda p: order[p[0]])
-    crf = {c: _get(occasions, c) for c in CRF_COLUMNS}
-    table = occasions[list(OCCASION_COLUMNS)].to_dict("index")
-    rows = []
-    for label, prev, lo in plan:
-        now = table[label]
-        prev_row = table[prev] if prev is not None else None
-
-        def before(column, prev_row=prev_row):
-            return None if prev_row is None else prev_row[column]
-
-        prev_date = as_date_or_none(before("ADT"))
-        rows.append({
-            "USUBJID": now["USUBJID"], "OCC": now["OCC"], "ADT": as_date_or_none(now["ADT"]),
-            "TRTSDT": trtsdt.get(now["USUBJID"]), "LO": lo, "PREVOCC": before("OCC"), "PREVDT": prev_date,
-            "REFDT": prev_date if prev_date is not None else lo,
-            "SLEDAI": as_float(now["SLEDAI"]), "PREV_SLEDAI": as_float(before("SLEDAI")),
-            "PGA10": as_float(now["PGA10"]), "PREV_PGA10": as_float(before("PGA10")),
-            "PRED": as_float(now["PRED"]), "PREV_PRED": as_float(before("PRED")),
-            "WEIGHT": as_float(now["WEIGHT"]), "PREV_WEIGHT": as_float(before("WEIGHT")),
-            **{c: crf[c][label] for c in CRF_COLUMNS},
-        })
-    columns = ["USUBJID", "OCC", "ADT", "TRTSDT", "LO", "PREVOCC", "PREVDT", "REFDT", "SLEDAI", "PREV_SLEDAI",
-               "PGA10", "PREV_PGA10", "PRED", "PREV_PRED", "WEIGHT", "PREV_WEIGHT", *CRF_COLUMNS]
-    return pd.DataFrame(rows, index=pd.Index([p[0] for p in plan], name=occasions.index.name),
-                        columns=columns, dtype=object)
+    plan = _post_baseline_plan(occasions, subjects)
+    now, prev = plan["NOW"].to_numpy(), plan["PREV"].to_numpy()
+    usubjid = occasions["USUBJID"].to_numpy(dtype=object)[now]
+    adt = ordinal_dates(day_ordinals(occasions["ADT"]))
+    occ = np.array(occasions["OCC"].tolist() + [None], dtype=object)[:-1]
+    lo = ordinal_dates(plan["LO"].to_numpy())
+    prev_date = _taken(adt, prev)
+    columns = {"USUBJID": usubjid, "OCC": occ[now], "ADT": adt[now],
+               "TRTSDT": per_subject(pd.Series(usubjid), _trtsdt_by_subject(subjects)), "LO": lo,
+               "PREVOCC": _taken(occ, prev), "PREVDT": prev_date,
+               "REFDT": np.where(prev >= 0, prev_date, lo)}
+    for column in ("SLEDAI", "PGA10", "PRED", "WEIGHT"):
+        values = _floats(occasions[column])
+        columns[column], columns[f"PREV_{column}"] = values[now], _taken(values, prev)
+    for column in CRF_COLUMNS:
+        columns[column] = _get(occasions, column).to_numpy(dtype=object)[now]
+    order = ["USUBJID", "OCC", "ADT", "TRTSDT", "LO", "PREVOCC", "PREVDT", "REFDT", "SLEDAI", "PREV_SLEDAI",
+             "PGA10", "PREV_PGA10", "PRED", "PREV_PRED", "WEIGHT", "PREV_WEIGHT", *CRF_COLUMNS]
+    return pd.DataFrame({c: pd.Series(columns[c], dtype=object) for c in order},
+                        columns=order).set_axis(pd.Index(occasions.index[now], name=occasions.index.name))
 
 
 # ---------------------------------------------------------------- record lookups
