@@ -57,20 +57,23 @@ def form_rows(qs: pd.DataFrame, study: Study) -> dict[str, pd.DataFrame]:
         first["ORDER"] = first["ORDER"].astype("int64")
         group = groups.ngroup().to_numpy()          # each record's row of `first`
         values = _item_values(recs, by_code).to_numpy(dtype=object)
-        codes = recs["QSTESTCD"].to_numpy(dtype=object)
+        valued = pd.notna(values)
+        codes, testcds = pd.factorize(recs["QSTESTCD"])
         for item in inst.items:
-            first[item.column] = pd.Series(_last_values(group, values, codes == item.testcd, len(first)),
+            rows = codes == (testcds.get_loc(item.testcd) if item.testcd in testcds else -2)
+            first[item.column] = pd.Series(_last_values(group, values, rows, len(first), valued),
                                            index=first.index, dtype=object)
         out[inst.form] = first
     return out
 
 
-def _last_values(group: np.ndarray, values: np.ndarray, rows: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per group, the last non-missing value among the `rows` records (by record order): None when
-    its records hold no value, NaN when it has no record (as a pivot of the records leaves it)."""
+def _last_values(group: np.ndarray, values: np.ndarray, rows: np.ndarray, n_groups: int,
+                 valued: np.ndarray) -> np.ndarray:
+    """Per group, the last non-missing value (`valued`) among the `rows` records (by record order): None
+    when its records hold no value, NaN when it has no record (as a pivot of the records leaves it)."""
     out = np.full(n_groups, np.nan, dtype=object)
     out[group[rows]] = None
-    valued = np.flatnonzero(rows & pd.notna(values))
+    valued = np.flatnonzero(rows & valued)
     reverse = group[valued][::-1]
     groups_hit, last_in_reverse = np.unique(reverse, return_index=True)
     out[groups_hit] = values[valued[::-1][last_in_reverse]]

@@ -38,10 +38,28 @@ def compute_lab_records(lb: pd.DataFrame, text_only: Iterable[tuple[str, str | N
     assert_columns(lb, LB_COLUMNS, "compute_lab_records")
     method = lb["LBMETHOD"] if "LBMETHOD" in lb else pd.Series(None, index=lb.index, dtype=object)
     pairs = set(text_only)
-    keep = [(t, m if isinstance(m, str) else None) not in pairs for t, m in zip(lb["LBTESTCD"], method)]
-    out = lb.loc[keep, list(LB_COLUMNS)].copy()
-    out["ADT"] = [date.fromisoformat(v[:10]) if isinstance(v, str) and len(v) >= 10 else None for v in out["LBDTC"]]
+    keep = _distinct_pairs(lb["LBTESTCD"], method, lambda t, m: (t, m if isinstance(m, str) else None) not in pairs)
+    out = lb.loc[keep.astype(bool), list(LB_COLUMNS)].copy()
+    out["ADT"] = map_distinct(out["LBDTC"], lambda v: date.fromisoformat(v[:10]) if isinstance(v, str) and len(v) >= 10
+                              else None)
     return out.drop(columns="LBDTC")
+
+
+def _distinct_pairs(left: pd.Series, right: pd.Series, fn) -> np.ndarray:
+    """fn(left value, right value) of each row (an object array): once per distinct pair of
+    present values; row by row where either is missing (None and NaN are not told apart otherwise)."""
+    lvals, rvals = left.to_numpy(dtype=object), right.to_numpy(dtype=object)
+    lcodes, lvalues = pd.factorize(lvals)
+    rcodes, rvalues = pd.factorize(rvals)
+    lvalues, rvalues = np.append(lvalues, None), np.append(rvalues, None)     # code -1: a missing value
+    width = len(rvalues)
+    pair, distinct = pd.factorize(lcodes.astype(np.int64) * width + (rcodes % width))
+    results = np.array([fn(lvalues[code // width], rvalues[code % width]) for code in distinct] + [None],
+                       dtype=object)[:-1]
+    out = results[pair]
+    for i in np.flatnonzero((lcodes < 0) | (rcodes < 0)):
+        out[i] = fn(lvals[i], rvals[i])
+    return out
 
 
 def compute_anrind(aval: pd.Series, anrlo: pd.Series, anrhi: pd.Series) -> pd.Series:
@@ -63,7 +81,7 @@ def derive_param_lab(lab: pd.DataFrame) -> pd.DataFrame:
     aval = pd.to_numeric(lab["LBSTRESN"], errors="coerce").astype("float64")
     units = lab.groupby("LBTESTCD")["LBSTRESU"].agg(lambda s: next((u for u in s if isinstance(u, str) and u), None))
     unit = lab["LBTESTCD"].map(units)
-    param = [f"{t} ({u})" if isinstance(u, str) else str(t) for t, u in zip(lab["LBTEST"], unit)]
+    param = _distinct_pairs(lab["LBTEST"], unit, lambda t, u: f"{t} ({u})" if isinstance(u, str) else str(t))
     anrlo = pd.to_numeric(lab["LBSTNRLO"], errors="coerce").astype("float64")
     anrhi = pd.to_numeric(lab["LBSTNRHI"], errors="coerce").astype("float64")
     return pd.DataFrame({
