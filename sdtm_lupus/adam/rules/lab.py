@@ -46,20 +46,31 @@ def compute_lab_records(lb: pd.DataFrame, text_only: Iterable[tuple[str, str | N
 
 
 def _distinct_pairs(left: pd.Series, right: pd.Series, fn) -> np.ndarray:
-    """fn(left value, right value) of each row (an object array): once per distinct pair of
-    present values; row by row where either is missing (None and NaN are not told apart otherwise)."""
-    lvals, rvals = left.to_numpy(dtype=object), right.to_numpy(dtype=object)
-    lcodes, lvalues = pd.factorize(lvals)
-    rcodes, rvalues = pd.factorize(rvals)
-    lvalues, rvalues = np.append(lvalues, None), np.append(rvalues, None)     # code -1: a missing value
+    """fn(left value, right value) of each row (an object array), called once per distinct pair."""
+    lcodes, lvalues = _value_codes(left.to_numpy(dtype=object))
+    rcodes, rvalues = _value_codes(right.to_numpy(dtype=object))
     width = len(rvalues)
-    pair, distinct = pd.factorize(lcodes.astype(np.int64) * width + (rcodes % width))
+    pair, distinct = pd.factorize(lcodes * width + rcodes)
     results = np.array([fn(lvalues[code // width], rvalues[code % width]) for code in distinct] + [None],
                        dtype=object)[:-1]
-    out = results[pair]
-    for i in np.flatnonzero((lcodes < 0) | (rcodes < 0)):
-        out[i] = fn(lvals[i], rvals[i])
-    return out
+    return results[pair]
+
+
+def _value_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and the distinct values; missing values are told apart by their type (None, NaN, ...)."""
+    codes, uniques = pd.factorize(values)
+    codes = codes.astype(np.int64)
+    distinct = list(uniques)
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
+        kinds, _ = pd.factorize(_type_of(values[missing]))
+        firsts = np.unique(kinds, return_index=True)[1]
+        codes[missing] = len(distinct) + kinds
+        distinct += [values[missing[i]] for i in firsts]
+    return codes, np.array(distinct + [None], dtype=object)[:-1]
+
+
+_type_of = np.frompyfunc(type, 1, 1)
 
 
 def compute_anrind(aval: pd.Series, anrlo: pd.Series, anrhi: pd.Series) -> pd.Series:

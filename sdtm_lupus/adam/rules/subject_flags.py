@@ -47,10 +47,11 @@ def derive_param_flare52(flares: pd.DataFrame, subjects: pd.DataFrame, params: R
     assert_columns(subjects, ("USUBJID", "TRTSDT"), "derive_param_flare52 subjects")
     firsts = {code: compute_first_flare(flares, subjects, params, KINDS[kind][0])
               for code, (kind, _) in FLAG_PARAMS.items()}
+    columns = {code: (first["ONSETDT"].tolist(), first["OCC"].tolist()) for code, first in firsts.items()}
     rows = []
-    for label, u in zip(subjects.index, subjects["USUBJID"]):
+    for k, (label, u) in enumerate(zip(subjects.index, subjects["USUBJID"])):
         for code, (_, param) in FLAG_PARAMS.items():
-            onset, occ = firsts[code].at[label, "ONSETDT"], firsts[code].at[label, "OCC"]
+            onset, occ = columns[code][0][k], columns[code][1][k]
             rows.append({"USUBJID": u, "PARAMCD": code, "PARAM": param.format(day=params.flare_horizon_day),
                          "AVALC": "Y" if onset is not None else "N", "ADT": onset, "OCC": occ, "SUBJIDX": label})
     return pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "PARAM", "AVALC", "ADT", "OCC", "SUBJIDX"], dtype=object)

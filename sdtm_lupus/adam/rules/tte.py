@@ -106,17 +106,18 @@ def derive_param_tte(flares: pd.DataFrame, occasions: pd.DataFrame, subjects: pd
     first = compute_first_flare(flares, subjects, params, categories)
     censor = compute_censoring(occasions, subjects, params)
     rows = []
-    for label, u, trtsdt in zip(subjects.index, subjects["USUBJID"], subjects["TRTSDT"]):
+    for u, trtsdt, onset, cat, occ, censor_adt, censor_occ in zip(
+            subjects["USUBJID"], subjects["TRTSDT"], first["ONSETDT"].tolist(), first["AVALC"].tolist(),
+            first["OCC"].tolist(), censor["ADT"].tolist(), censor["OCC"].tolist()):
         start = as_date_or_none(trtsdt)
         row = {"USUBJID": u, "PARAMCD": kind, "PARAM": param, "STARTDT": start, "FLCAT": None}
         if start is None:
             row.update(ADT=None, AVAL=None, CNSR=None, EVNTDESC=NO_START, CNSDTDSC=None, OCC=None)
-        elif first.at[label, "ONSETDT"] is not None:
-            row.update(ADT=first.at[label, "ONSETDT"], CNSR=0, EVNTDESC=EVENT_TEXT[first.at[label, "AVALC"]],
-                       CNSDTDSC=None, OCC=first.at[label, "OCC"], FLCAT=first.at[label, "AVALC"])
-        elif censor.at[label, "OCC"] is not None:
-            row.update(ADT=censor.at[label, "ADT"], CNSR=1, EVNTDESC=LAST_OCCASION[0],
-                       CNSDTDSC=LAST_OCCASION[1].format(day=params.flare_horizon_day), OCC=censor.at[label, "OCC"])
+        elif onset is not None:
+            row.update(ADT=onset, CNSR=0, EVNTDESC=EVENT_TEXT[cat], CNSDTDSC=None, OCC=occ, FLCAT=cat)
+        elif censor_occ is not None:
+            row.update(ADT=censor_adt, CNSR=1, EVNTDESC=LAST_OCCASION[0],
+                       CNSDTDSC=LAST_OCCASION[1].format(day=params.flare_horizon_day), OCC=censor_occ)
         else:
             row.update(ADT=start, CNSR=1, EVNTDESC=NO_OCCASION[0], CNSDTDSC=NO_OCCASION[1], OCC=None)
         if start is not None:
