@@ -217,14 +217,19 @@ def derive_var_avisit(occasions: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     not scheduled by the study) get None: no by-visit AVISIT.
     """
     assert_columns(occasions, ["FOLDER", "SCHEDULED"], "derive_var_avisit")
-    avisit = nones(occasions.index, name="AVISIT")
-    avisitn = pd.Series(float("nan"), index=occasions.index, dtype="float64", name="AVISITN")
-    for label, folder, scheduled in zip(occasions.index, occasions["FOLDER"], occasions["SCHEDULED"]):
-        m = _WEEK.match(str(folder).strip().upper()) if isinstance(folder, str) else None
-        if bool(scheduled) and m and int(m.group(1)) > 0:
-            avisit[label] = f"Week {int(m.group(1))}"
-            avisitn[label] = float(int(m.group(1)))
+    week = map_distinct(occasions["FOLDER"], _week_of_folder)        # (AVISIT, AVISITN) or None per folder
+    scheduled = map_distinct(occasions["SCHEDULED"], bool).to_numpy(dtype=bool)
+    visit = np.where(scheduled, week.to_numpy(dtype=object), None)
+    avisit = pd.Series([v[0] if v else None for v in visit], index=occasions.index, dtype=object, name="AVISIT")
+    avisitn = pd.Series([v[1] if v else np.nan for v in visit], index=occasions.index, dtype="float64",
+                        name="AVISITN")
     return avisit, avisitn
+
+
+def _week_of_folder(folder) -> tuple[str, float] | None:
+    """`WEEK N` (N > 0) -> ("Week N", N); None for any other folder."""
+    m = _WEEK.match(str(folder).strip().upper()) if isinstance(folder, str) else None
+    return (f"Week {int(m.group(1))}", float(int(m.group(1)))) if m and int(m.group(1)) > 0 else None
 
 
 def compute_study_day(d: date | None, trtsdt: date | None) -> int | None:

@@ -98,11 +98,16 @@ def _records(rows: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
         value = columns[name]
         if name in ("AVAL", "AVISITN"):
             out[name] = pd.Series(value, index=rows.index, dtype=float)
+        elif value is None or isinstance(value, str):
+            out[name] = pd.Series([value] * len(rows), index=rows.index, dtype=object)
         else:
-            value = [value] * len(rows) if value is None or isinstance(value, str) else list(value)
-            out[name] = pd.Series([None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in value],
-                                  index=rows.index, dtype=object)
+            values = np.array([*value, None], dtype=object)[:-1]
+            values[_is_float_nan(values).astype(bool)] = None
+            out[name] = pd.Series(values, index=rows.index, dtype=object)
     return pd.DataFrame(out, index=rows.index)
+
+
+_is_float_nan = np.frompyfunc(lambda v: isinstance(v, float) and np.isnan(v), 1, 1)
 
 
 def compute_sri_components(rows: pd.DataFrame, k: int, params: RuleParameters) -> pd.DataFrame:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 
-from sdtm_lupus.adam.rules.flares import SEVERE
+from sdtm_lupus.adam.rules.flares import SEVERE, ordinal_dates
 from sdtm_lupus.adam.rules.tables import as_date_or_none, as_float, assert_columns
 from sdtm_lupus.adam.rules.tte import KINDS, compute_first_flare, dated_occasions_by_subject, horizon_date
 from sdtm_lupus.config.study import RuleParameters
+from sdtm_lupus.distinct import map_distinct
 
 DoseOn = Callable[[pd.DataFrame], pd.Series]
 
@@ -106,38 +108,40 @@ def derive_param_pfree52(occasions: pd.DataFrame, flares: pd.DataFrame, subjects
         if label in reasons:
             continue
         lo, hi = spans[label]
-        values = doses.get(label, [])
-        if any(v is None for v in values):
+        missing, not_zero = doses.get(label, (False, False))
+        if missing:
             reasons[label] = DOSE_MISSING
-        elif any(v != 0 for v in values):
+        elif not_zero:
             reasons[label] = DOSE_NOT_ZERO
         elif any(lo <= d <= hi for d in severe.get(u, [])):
             reasons[label] = SEVERE_FLARE
     param = PFREE_PARAM.format(start=params.pfree_from_day, day=params.flare_horizon_day)
     rows = [{"USUBJID": u, "PARAMCD": "PFREE52", "PARAM": param, "AVALC": "N" if label in reasons else "Y",
-             "ADT": last.at[label, "ADT"], "OCC": last.at[label, "OCC"], "REASON": reasons.get(label)}
-            for label, u in zip(subjects.index, subjects["USUBJID"])]
+             "ADT": adt, "OCC": occ, "REASON": reasons.get(label)}
+            for label, u, adt, occ in zip(subjects.index, subjects["USUBJID"], last["ADT"].tolist(),
+                                          last["OCC"].tolist())]
     return pd.DataFrame(rows, index=subjects.index,
                         columns=["USUBJID", "PARAMCD", "PARAM", "AVALC", "ADT", "OCC", "REASON"], dtype=object)
 
 
 def _span_doses(subjects: pd.DataFrame, spans: dict, dose_on: DoseOn) -> dict:
-    """One `dose_on` call for every day of every subject's span: {subject label: [dose | None]}."""
-    owners, queries = [], {"USUBJID": [], "DATE": []}
+    """One `dose_on` call for every day of every subject's span: {subject label: (a dose is
+    missing, a dose is not 0)}."""
+    if not spans:
+        return {}
     usubjid = dict(zip(subjects.index, subjects["USUBJID"]))
-    for label, (lo, hi) in spans.items():
-        for k in range((hi - lo).days + 1):
-            owners.append(label)
-            queries["USUBJID"].append(usubjid[label])
-            queries["DATE"].append(lo + timedelta(days=k))
-    out: dict = {label: [] for label in spans}
-    if not owners:
-        return out
-    frame = pd.DataFrame(queries, dtype=object)
+    labels = list(spans)
+    lo = np.array([spans[label][0].toordinal() for label in labels], dtype=np.int64)
+    days = np.maximum(np.array([spans[label][1].toordinal() for label in labels], dtype=np.int64) - lo + 1, 0)
+    owner = np.repeat(np.arange(len(labels)), days)
+    day = np.repeat(lo, days) + np.arange(len(owner)) - np.repeat(np.cumsum(days) - days, days)
+    frame = pd.DataFrame({"USUBJID": np.array([usubjid[label] for label in labels], dtype=object)[owner],
+                          "DATE": ordinal_dates(day.astype("float64"))}, dtype=object)
     doses = dose_on(frame).reindex(frame.index)
-    for label, dose in zip(owners, doses):
-        out[label].append(as_float(dose))
-    return out
+    dose = pd.to_numeric(map_distinct(doses, as_float), errors="coerce").to_numpy(dtype="float64")
+    missing = np.bincount(owner, weights=np.isnan(dose), minlength=len(labels)) > 0
+    not_zero = np.bincount(owner, weights=~np.isnan(dose) & (dose != 0), minlength=len(labels)) > 0
+    return {label: (bool(m), bool(z)) for label, m, z in zip(labels, missing, not_zero)}
 
 
 def _severe_onsets(flares: pd.DataFrame) -> dict:
