@@ -41,9 +41,12 @@ def form_rows(qs: pd.DataFrame, study: Study) -> dict[str, pd.DataFrame]:
     used = list(dict.fromkeys([*keys, "QSTESTCD", "VISIT", "VISITNUM", "QSDTC", order_col, "QSSEQ",
                                "QSORRES", "QSSTRESC"]))     # the columns read below: the copies hold these only
     out = {}
+    qscat, qscats = pd.factorize(qs["QSCAT"])             # once: the forms below compare integer codes
+    qs_testcd, qs_testcds = pd.factorize(qs["QSTESTCD"])
     for inst in defs.instruments:
         by_code = {item.testcd: item for item in inst.items}
-        recs = take_rows(qs[used], np.flatnonzero(qs["QSCAT"].eq(inst.qscat) & qs["QSTESTCD"].isin(list(by_code))))
+        in_form = (qscat == _code_of(qscats, [inst.qscat])[0]) & np.isin(qs_testcd, _code_of(qs_testcds, list(by_code)))
+        recs = take_rows(qs[used], np.flatnonzero(in_form))
         if recs.empty:
             out[inst.form] = pd.DataFrame(columns=[*keys, "FOLDER", "ADT", "ORDER", "QSSEQ",
                                                    *(i.column for i in inst.items)])
@@ -65,6 +68,12 @@ def form_rows(qs: pd.DataFrame, study: Study) -> dict[str, pd.DataFrame]:
                                            index=first.index, dtype=object)
         out[inst.form] = first
     return out
+
+
+def _code_of(uniques, values: list) -> np.ndarray:
+    """The factorize codes of `values`; -2 (matching no row, not even a missing one) when absent."""
+    codes = pd.Index(uniques).get_indexer(values)
+    return np.where(codes >= 0, codes, -2)
 
 
 def _last_values(group: np.ndarray, values: np.ndarray, rows: np.ndarray, n_groups: int,
