@@ -204,7 +204,7 @@ def _numbers(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _inside(day: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def inside_interval(day: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Inside the interval: after `lo` (no bound when NaN) and on or before `hi`; never a missing day."""
     with np.errstate(invalid="ignore"):
         return ~np.isnan(day) & (np.isnan(lo) | (day > lo)) & (day <= hi)
@@ -233,7 +233,7 @@ def _med_table(meds: pd.DataFrame, new: pd.Series | None = None) -> pd.DataFrame
     })
 
 
-def _pairs(iv_subject: np.ndarray, record_subject: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def subject_pairs(iv_subject: np.ndarray, record_subject: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(interval, record) positions of every interval x record pair of one subject, by interval."""
     codes, _ = pd.factorize(np.concatenate([iv_subject, record_subject]).astype(object))
     ivc, rc = codes[:len(iv_subject)], codes[len(iv_subject):]
@@ -270,19 +270,19 @@ def _flags(values: pd.Series, test) -> np.ndarray:
 def _crf_date(iv: pd.DataFrame) -> np.ndarray:
     """R5.4: the CRF FLAREDAT when inside the interval, else the occasion date (§8 case 44)."""
     flaredt, lo, adt = day_ordinals(iv["FLAREDT"]), day_ordinals(iv["LO"]), day_ordinals(iv["ADT"])
-    return np.where(_inside(flaredt, lo, adt), flaredt, adt)
+    return np.where(inside_interval(flaredt, lo, adt), flaredt, adt)
 
 
 def _glucocorticoid_date(iv: pd.DataFrame, meds: pd.DataFrame) -> np.ndarray:
     """R5.4 for 1c/2c: per interval the earliest start inside the interval of a glucocorticoid
     record active on the occasion date; the occasion date when there is none."""
     records = _med_table(meds)
-    pair_iv, rec = _pairs(iv["USUBJID"].to_numpy(dtype=object), records["USUBJID"].to_numpy())
+    pair_iv, rec = subject_pairs(iv["USUBJID"].to_numpy(dtype=object), records["USUBJID"].to_numpy())
     adt, lo = day_ordinals(iv["ADT"]), day_ordinals(iv["LO"])
     start = records["START"].to_numpy()[rec]
     hit = (records["GC"].to_numpy()[rec] & _active(records["FIRST"].to_numpy()[rec], records["LAST"].to_numpy()[rec],
                                                    adt[pair_iv])
-           & _inside(start, lo[pair_iv], adt[pair_iv]))
+           & inside_interval(start, lo[pair_iv], adt[pair_iv]))
     earliest = _earliest(len(iv), pair_iv, start, hit)
     return np.where(np.isnan(earliest), adt, earliest)
 
@@ -297,9 +297,9 @@ def _above(dose: np.ndarray, weight: np.ndarray, mgkg: float) -> np.ndarray:
 
 def _started_inside(iv: pd.DataFrame, records: pd.DataFrame, chosen: np.ndarray) -> np.ndarray:
     """Per interval the earliest START inside it of the `chosen` records of its subject (NaN when none)."""
-    pair_iv, rec = _pairs(iv["USUBJID"].to_numpy(dtype=object), records["USUBJID"].to_numpy(dtype=object))
+    pair_iv, rec = subject_pairs(iv["USUBJID"].to_numpy(dtype=object), records["USUBJID"].to_numpy(dtype=object))
     start = records["START"].to_numpy(dtype="float64")[rec]
-    hit = chosen[rec] & _inside(start, day_ordinals(iv["LO"])[pair_iv], day_ordinals(iv["ADT"])[pair_iv])
+    hit = chosen[rec] & inside_interval(start, day_ordinals(iv["LO"])[pair_iv], day_ordinals(iv["ADT"])[pair_iv])
     return _earliest(len(iv), pair_iv, start, hit)
 
 
@@ -333,11 +333,11 @@ def criterion_m1d_new_nsaid_antimalarial(iv: pd.DataFrame, meds: pd.DataFrame) -
     interval, when the same drug (CMDECOD) was not active on the previous occasion's date
     (a restart after a gap counts, §8 case 39; another indication does not, case 40)."""
     records = _med_table(meds)
-    pair_iv, rec = _pairs(iv["USUBJID"].to_numpy(dtype=object), records["USUBJID"].to_numpy())
+    pair_iv, rec = subject_pairs(iv["USUBJID"].to_numpy(dtype=object), records["USUBJID"].to_numpy())
     decod, n_decod = _codes(records["DECOD"])
     start = records["START"].to_numpy()[rec]
     candidate = (records["CLAS"].isin(list(MILD_DRUG_CLASSES)).to_numpy() & records["SLE"].to_numpy()
-                 & (decod >= 0))[rec] & _inside(start, day_ordinals(iv["LO"])[pair_iv], day_ordinals(iv["ADT"])[pair_iv])
+                 & (decod >= 0))[rec] & inside_interval(start, day_ordinals(iv["LO"])[pair_iv], day_ordinals(iv["ADT"])[pair_iv])
     on_ref = (decod[rec] >= 0) & _active(records["FIRST"].to_numpy()[rec], records["LAST"].to_numpy()[rec],
                                          day_ordinals(iv["REFDT"])[pair_iv])
     key = pair_iv.astype(np.int64) * (n_decod + 1) + decod[rec]         # (interval, drug)
@@ -488,7 +488,7 @@ def compute_flaredt_outside(iv: pd.DataFrame) -> pd.Series:
     """§8 case 44: "Y" when the CRF FLAREDAT is present but outside the interval (onset falls
     back to another trigger or the occasion date; a QC finding)."""
     flaredt = day_ordinals(iv["FLAREDT"])
-    outside = ~np.isnan(flaredt) & ~_inside(flaredt, day_ordinals(iv["LO"]), day_ordinals(iv["ADT"]))
+    outside = ~np.isnan(flaredt) & ~inside_interval(flaredt, day_ordinals(iv["LO"]), day_ordinals(iv["ADT"]))
     return pd.Series(np.where(outside, "Y", None), index=iv.index, dtype=object)
 
 

@@ -13,9 +13,9 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from sdtm_lupus.adam.rules.flares import SEVERE, ordinal_dates
+from sdtm_lupus.adam.rules.flares import SEVERE, day_ordinals, ordinal_dates
 from sdtm_lupus.adam.rules.tables import as_date_or_none, as_float, assert_columns
-from sdtm_lupus.adam.rules.tte import KINDS, compute_first_flare, dated_occasions_by_subject, horizon_date
+from sdtm_lupus.adam.rules.tte import KINDS, compute_first_flare, last_occasion_between
 from sdtm_lupus.config.study import RuleParameters
 from sdtm_lupus.distinct import map_distinct
 
@@ -64,14 +64,9 @@ def compute_pfree_last_occasion(occasions: pd.DataFrame, subjects: pd.DataFrame,
     """R7 PFREE52: per subject (aligned to `subjects`) the last occasion on or before day
     `flare_horizon_day` (ADT, OCC; None when none, or without TRTSDT)."""
     assert_columns(occasions, ("USUBJID", "OCC", "ADT"), "compute_pfree_last_occasion occasions")
-    by_subject = dated_occasions_by_subject(occasions)
-    rows = []
-    for u, trtsdt in zip(subjects["USUBJID"], subjects["TRTSDT"]):
-        end = horizon_date(as_date_or_none(trtsdt), params)
-        inside = [x for x in by_subject.get(u, []) if end is not None and x[0] <= end]
-        last = max(inside, key=lambda x: (x[0], x[1])) if inside else (None, None)
-        rows.append({"ADT": last[0], "OCC": last[1]})
-    return pd.DataFrame(rows, index=subjects.index, columns=["ADT", "OCC"], dtype=object)
+    end = day_ordinals(subjects["TRTSDT"]) + (params.flare_horizon_day - 1)
+    day, occ = last_occasion_between(occasions, subjects, np.full(len(subjects), np.nan), end)
+    return pd.DataFrame({"ADT": ordinal_dates(day), "OCC": occ}, index=subjects.index, dtype=object)
 
 
 def derive_param_pfree52(occasions: pd.DataFrame, flares: pd.DataFrame, subjects: pd.DataFrame,
