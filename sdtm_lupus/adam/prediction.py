@@ -76,16 +76,21 @@ def build_prediction(adsl: pd.DataFrame, adeff: pd.DataFrame, adlb: pd.DataFrame
         if frame is None or frame.empty:
             sources[name] = pd.DataFrame(columns=list(BDS_COLUMNS))
     dictionary = prediction_dictionary(defs)
-    for name, frame in sources.items():     # once: the records of the parameters and visits read below
+    records = {}        # once: per source and parameter, its records at the visits read below
+    for name, frame in sources.items():
         entries = [e for e in dictionary if e["source"] == name and e["parameter"]]
-        sources[name] = _records_of(frame, {e["parameter"] for e in entries}, {e["visit"] for e in entries})
+        read = _records_of(frame, {e["parameter"] for e in entries}, {e["visit"] for e in entries})
+        for e in entries:
+            records[name, e["parameter"]] = read.iloc[:0]
+        records.update({(name, code): part for code, part in read.groupby("PARAMCD", sort=False)})
     table = pd.DataFrame({"USUBJID": ids})
-    outcome = _analysis_values(sources["ADEFF"], "SRI4", "Week 48", "AVALC")
+    outcome = _analysis_values(records["ADEFF", "SRI4"], "SRI4", "Week 48", "AVALC")
     table["SRI4W48"] = outcome.reindex(ids).to_numpy(dtype=object)
     for name, _, _ in SUBJECT:
         table[name] = fas[name].to_numpy()
     for entry in dictionary[2 + len(SUBJECT):]:
-        values = _analysis_values(sources[entry["source"]], entry["parameter"], entry["visit"], entry["variable"])
+        values = _analysis_values(records[entry["source"], entry["parameter"]], entry["parameter"], entry["visit"],
+                                  entry["variable"])
         table[entry["name"]] = pd.to_numeric(values, errors="coerce").reindex(ids).to_numpy(dtype="float64")
     for entry in dictionary:
         entry.pop("variable", None)

@@ -39,7 +39,7 @@ def compute_lab_records(lb: pd.DataFrame, text_only: Iterable[tuple[str, str | N
     method = lb["LBMETHOD"] if "LBMETHOD" in lb else pd.Series(None, index=lb.index, dtype=object)
     pairs = set(text_only)
     keep = _distinct_pairs(lb["LBTESTCD"], method, lambda t, m: (t, m if isinstance(m, str) else None) not in pairs)
-    out = lb.loc[keep.astype(bool), list(LB_COLUMNS)].copy()
+    out = lb.loc[keep.astype(bool), list(LB_COLUMNS)]        # a new frame (copy on write)
     out["ADT"] = map_distinct(out["LBDTC"], lambda v: date.fromisoformat(v[:10]) if isinstance(v, str) and len(v) >= 10
                               else None)
     return out.drop(columns="LBDTC")

@@ -102,12 +102,11 @@ def _records(rows: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
             out[name] = pd.Series([value] * len(rows), index=rows.index, dtype=object)
         else:
             values = np.array([*value, None], dtype=object)[:-1]
-            values[_is_float_nan(values).astype(bool)] = None
+            missing = np.flatnonzero(pd.isna(values))
+            float_nan = np.array([isinstance(v, float) for v in values[missing]], dtype=bool)
+            values[missing[float_nan]] = None       # a float NaN is None; other missing values stay
             out[name] = pd.Series(values, index=rows.index, dtype=object)
     return pd.DataFrame(out, index=rows.index)
-
-
-_is_float_nan = np.frompyfunc(lambda v: isinstance(v, float) and np.isnan(v), 1, 1)
 
 
 def compute_sri_components(rows: pd.DataFrame, k: int, params: RuleParameters) -> pd.DataFrame:
