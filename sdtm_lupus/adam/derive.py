@@ -148,16 +148,10 @@ def finish(df: pd.DataFrame, specs: Specs, name: str, order: list[str], seq: str
 
 
 def _sort_positions(df: pd.DataFrame, order: list[str]) -> np.ndarray:
-    """The row order of `df.sort_values(order, kind="stable", na_position="first")`, sorted on
-    integer ranks of the text and date keys (their sorted distinct values; missing = -1, first)."""
-    keys = pd.DataFrame({c: _rank_codes(df[c]) for c in dict.fromkeys(order)})
-    return keys.sort_values(order, kind="stable", na_position="first").index.to_numpy()
-
-
-def _rank_codes(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return values.reset_index(drop=True)
-    return pd.Series(pd.factorize(values, sort=True)[0])
+    """The row order of `df.sort_values(order, kind="stable", na_position="first")`: a stable
+    sort on the integer ranks of each key (its sorted distinct values; missing = -1, first)."""
+    keys = [pd.factorize(df[c], sort=True)[0] for c in dict.fromkeys(order)]
+    return np.lexsort(keys[::-1]) if keys else np.arange(len(df))
 
 
 def _flare_findings(flares: pd.DataFrame, study: Study) -> list[Finding]:
