@@ -73,10 +73,14 @@ OUTPUT_COLUMNS = ("USUBJID", "PARAMCD", "PARAM", "AVISIT", "AVISITN", "ADT", "AV
 
 def _flag(values: pd.Series) -> np.ndarray:
     """bool|None column -> bool array (None / NA = False)."""
+    if values.dtype == bool:
+        return values.to_numpy()
     return values.astype(object).map(lambda v: v is True or (isinstance(v, (bool, np.bool_)) and bool(v))).to_numpy(bool)
 
 
 def _number(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values.dtype):      # already numbers: no parse
+        return values.astype(float)
     return pd.to_numeric(values.astype(object), errors="coerce").astype(float)
 
 
