@@ -32,7 +32,7 @@ from sdtm_lupus.adam.rules.treatment_failure import compute_treatment_failure_da
 from sdtm_lupus.adam.rules.tte import KINDS, derive_param_tte
 from sdtm_lupus.config.study import Study
 from sdtm_lupus.findings import Finding
-from sdtm_lupus.frames import sorted_rows
+from sdtm_lupus.frames import take_rows
 from sdtm_lupus.memory import release_free_memory
 from sdtm_lupus.specs import Specs, conform_to_spec, load_lab_tests
 
@@ -137,10 +137,21 @@ def finish(df: pd.DataFrame, specs: Specs, name: str, order: list[str], seq: str
     """The dataset sorted, numbered and conformed to its spec. `df` is consumed (emptied column by
     column as the sorted copy is built): ADEFF holds millions of rows."""
     spec = specs.dataset(name)
-    out = sorted_rows(df, order, na_position="first", consume=True)
+    positions = _sort_positions(df, order)
+    if np.array_equal(positions, np.arange(len(df))):
+        out = df.reset_index(drop=True)
+    else:
+        out = take_rows(df, positions, consume=True)
     if seq:
         out[seq] = out.groupby("USUBJID").cumcount() + 1
     return conform_to_spec(out, spec)
+
+
+def _sort_positions(df: pd.DataFrame, order: list[str]) -> np.ndarray:
+    """The row order of `df.sort_values(order, kind="stable", na_position="first")`: a stable
+    sort on the integer ranks of each key (its sorted distinct values; missing = -1, first)."""
+    keys = [pd.factorize(df[c], sort=True)[0] for c in dict.fromkeys(order)]
+    return np.lexsort(keys[::-1]) if keys else np.arange(len(df))
 
 
 def _flare_findings(flares: pd.DataFrame, study: Study) -> list[Finding]:

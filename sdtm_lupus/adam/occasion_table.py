@@ -41,9 +41,12 @@ def form_rows(qs: pd.DataFrame, study: Study) -> dict[str, pd.DataFrame]:
     used = list(dict.fromkeys([*keys, "QSTESTCD", "VISIT", "VISITNUM", "QSDTC", order_col, "QSSEQ",
                                "QSORRES", "QSSTRESC"]))     # the columns read below: the copies hold these only
     out = {}
+    qscat, qscats = pd.factorize(qs["QSCAT"])             # once: the forms below compare integer codes
+    qs_testcd, qs_testcds = pd.factorize(qs["QSTESTCD"])
     for inst in defs.instruments:
         by_code = {item.testcd: item for item in inst.items}
-        recs = take_rows(qs[used], np.flatnonzero(qs["QSCAT"].eq(inst.qscat) & qs["QSTESTCD"].isin(list(by_code))))
+        in_form = (qscat == _code_of(qscats, [inst.qscat])[0]) & np.isin(qs_testcd, _code_of(qs_testcds, list(by_code)))
+        recs = take_rows(qs[used], np.flatnonzero(in_form))
         if recs.empty:
             out[inst.form] = pd.DataFrame(columns=[*keys, "FOLDER", "ADT", "ORDER", "QSSEQ",
                                                    *(i.column for i in inst.items)])
@@ -57,20 +60,29 @@ def form_rows(qs: pd.DataFrame, study: Study) -> dict[str, pd.DataFrame]:
         first["ORDER"] = first["ORDER"].astype("int64")
         group = groups.ngroup().to_numpy()          # each record's row of `first`
         values = _item_values(recs, by_code).to_numpy(dtype=object)
-        codes = recs["QSTESTCD"].to_numpy(dtype=object)
+        valued = pd.notna(values)
+        codes, testcds = pd.factorize(recs["QSTESTCD"])
         for item in inst.items:
-            first[item.column] = pd.Series(_last_values(group, values, codes == item.testcd, len(first)),
+            rows = codes == (testcds.get_loc(item.testcd) if item.testcd in testcds else -2)
+            first[item.column] = pd.Series(_last_values(group, values, rows, len(first), valued),
                                            index=first.index, dtype=object)
         out[inst.form] = first
     return out
 
 
-def _last_values(group: np.ndarray, values: np.ndarray, rows: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per group, the last non-missing value among the `rows` records (by record order): None when
-    its records hold no value, NaN when it has no record (as a pivot of the records leaves it)."""
+def _code_of(uniques, values: list) -> np.ndarray:
+    """The factorize codes of `values`; -2 (matching no row, not even a missing one) when absent."""
+    codes = pd.Index(uniques).get_indexer(values)
+    return np.where(codes >= 0, codes, -2)
+
+
+def _last_values(group: np.ndarray, values: np.ndarray, rows: np.ndarray, n_groups: int,
+                 valued: np.ndarray) -> np.ndarray:
+    """Per group, the last non-missing value (`valued`) among the `rows` records (by record order): None
+    when its records hold no value, NaN when it has no record (as a pivot of the records leaves it)."""
     out = np.full(n_groups, np.nan, dtype=object)
     out[group[rows]] = None
-    valued = np.flatnonzero(rows & pd.notna(values))
+    valued = np.flatnonzero(rows & valued)
     reverse = group[valued][::-1]
     groups_hit, last_in_reverse = np.unique(reverse, return_index=True)
     out[groups_hit] = values[valued[::-1][last_in_reverse]]

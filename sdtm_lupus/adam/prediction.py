@@ -76,17 +76,30 @@ def build_prediction(adsl: pd.DataFrame, adeff: pd.DataFrame, adlb: pd.DataFrame
         if frame is None or frame.empty:
             sources[name] = pd.DataFrame(columns=list(BDS_COLUMNS))
     dictionary = prediction_dictionary(defs)
+    records = {}        # once: per source and parameter, its records at the visits read below
+    for name, frame in sources.items():
+        entries = [e for e in dictionary if e["source"] == name and e["parameter"]]
+        read = _records_of(frame, {e["parameter"] for e in entries}, {e["visit"] for e in entries})
+        for e in entries:
+            records[name, e["parameter"]] = read.iloc[:0]
+        records.update({(name, code): part for code, part in read.groupby("PARAMCD", sort=False)})
     table = pd.DataFrame({"USUBJID": ids})
-    outcome = _analysis_values(sources["ADEFF"], "SRI4", "Week 48", "AVALC")
+    outcome = _analysis_values(records["ADEFF", "SRI4"], "SRI4", "Week 48", "AVALC")
     table["SRI4W48"] = outcome.reindex(ids).to_numpy(dtype=object)
     for name, _, _ in SUBJECT:
         table[name] = fas[name].to_numpy()
     for entry in dictionary[2 + len(SUBJECT):]:
-        values = _analysis_values(sources[entry["source"]], entry["parameter"], entry["visit"], entry["variable"])
+        values = _analysis_values(records[entry["source"], entry["parameter"]], entry["parameter"], entry["visit"],
+                                  entry["variable"])
         table[entry["name"]] = pd.to_numeric(values, errors="coerce").reindex(ids).to_numpy(dtype="float64")
     for entry in dictionary:
         entry.pop("variable", None)
     return table, dictionary
+
+
+def _records_of(bds: pd.DataFrame, codes: set[str], visits: set[str]) -> pd.DataFrame:
+    """The records (in dataset order) of the given parameters at the given visits."""
+    return bds[bds["PARAMCD"].isin(codes) & bds["AVISIT"].isin(visits)]
 
 
 def _cell(value: object) -> str:
@@ -100,9 +113,20 @@ def _cell(value: object) -> str:
 
 def prediction_csv(table: pd.DataFrame) -> bytes:
     """RFC 4180 CSV, UTF-8, LF line ends; missing = empty cell; numbers in shortest positional form."""
+    cells = [_cells(table[c]) for c in table.columns]
     lines = [",".join(table.columns)]
-    lines += [",".join(_cell(v) for v in row) for row in table.itertuples(index=False, name=None)]
+    lines += [",".join(row) for row in zip(*cells)]
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _cells(column: pd.Series) -> list[str]:
+    """The column's CSV cells; a number column's formatted once per distinct value (told apart by
+    their bits: 0.0 and -0.0 print differently)."""
+    if column.dtype != "float64":
+        return [_cell(v) for v in column]
+    bits, rows = np.unique(column.to_numpy().view(np.int64), return_inverse=True)
+    cells = np.array([_cell(v) for v in bits.view(np.float64)], dtype=object)
+    return cells[rows].tolist()
 
 
 def prediction_json(table: pd.DataFrame, dictionary: list[dict], studyid: str) -> bytes:

@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from sdtm_lupus.adam.rules.bilag import BILAG_SYSTEMS, compute_bilag_complete
 from sdtm_lupus.adam.rules.occasions import nones
-from sdtm_lupus.adam.rules.tables import as_date, assert_columns
+from sdtm_lupus.adam.rules.tables import assert_columns, date_ordinals, per_subject
 
 # The OCCASIONS columns that carry each instrument's value.
 INSTRUMENT_COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -46,10 +47,6 @@ def compute_instrument_present(occasions: pd.DataFrame, instrument: str) -> pd.S
     return occasions[cols[0]].notna().astype(bool)
 
 
-def _trtsdt(usubjid: pd.Series, trtsdt_by_subject: Mapping[str, date | None] | pd.Series) -> pd.Series:
-    return pd.Series([as_date(trtsdt_by_subject.get(s)) for s in usubjid], index=usubjid.index, dtype=object)
-
-
 def derive_var_ablfl(occasions: pd.DataFrame, trtsdt_by_subject: Mapping[str, date | None] | pd.Series,
                      instrument: str) -> pd.Series:
     """R2.1: "Y" on the subject's last occasion dated on or before TRTSDT (day 1) that has a
@@ -60,10 +57,10 @@ def derive_var_ablfl(occasions: pd.DataFrame, trtsdt_by_subject: Mapping[str, da
     """
     cols = _columns(instrument)
     assert_columns(occasions, ["USUBJID", "OCC", "ADT", *cols], "derive_var_ablfl")
-    trtsdt = _trtsdt(occasions["USUBJID"], trtsdt_by_subject)
+    trtsdt = date_ordinals(pd.Series(per_subject(occasions["USUBJID"], trtsdt_by_subject)))
     present = compute_instrument_present(occasions, instrument)
-    pre_dose = pd.Series([d is not None and t is not None and as_date(d) <= t for d, t in zip(occasions["ADT"], trtsdt)],
-                         index=occasions.index, dtype=bool)
+    with np.errstate(invalid="ignore"):     # NaN (a missing date) compares False
+        pre_dose = pd.Series(date_ordinals(occasions["ADT"]) <= trtsdt, index=occasions.index, dtype=bool)
     candidates = occasions[present & pre_dose]
     flag = nones(occasions.index, name="ABLFL")
     if candidates.empty:

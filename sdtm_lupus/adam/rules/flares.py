@@ -19,15 +19,16 @@ previous occasion the interval starts on day 1 (LO = day 1 - 1).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from sdtm_lupus.adam.rules.medication_days import compute_active_days, is_active_on, is_sle_indication
-from sdtm_lupus.adam.rules.tables import as_date_or_none, as_float, assert_columns
+from sdtm_lupus.adam.rules.medication_days import compute_active_days, is_sle_indication
+from sdtm_lupus.adam.rules.tables import as_date_or_none, as_float, assert_columns, per_subject
 from sdtm_lupus.adam.rules.treatment_failure import compute_new_immunosuppressant
 from sdtm_lupus.config.study import RuleParameters
+from sdtm_lupus.distinct import map_distinct
 
 NONE, MILD_MODERATE, SEVERE = "NONE", "MILD/MODERATE", "SEVERE"
 PARAMCD, PARAM = "FLARE", "Modified SELENA-SLEDAI Flare Index category"
@@ -65,79 +66,104 @@ def _tenths(value: float) -> int:
     return int(round(value * 10))
 
 
-def _inside(day: date | None, lo: date | None, hi: date) -> bool:
-    """Inside the interval: after `lo` (no bound when None) and on or before `hi`."""
-    return day is not None and (lo is None or day > lo) and day <= hi
-
-
-def _active(record: dict, day: date | None) -> bool:
-    """A CM record (_med_records) is active on `day` as in R3.3 (medication_days.py)."""
-    return is_active_on(record["first"], record["last"], day)
-
-
 def _get(df: pd.DataFrame, column: str) -> pd.Series:
     return df[column] if column in df.columns else pd.Series(None, index=df.index, dtype=object)
 
 
 # ---------------------------------------------------------------- R5 preamble: intervals
 
-def _ordered(occasions: pd.DataFrame) -> pd.DataFrame:
-    """Occasions with a date, in (USUBJID, ADT, OCC) order; the input is not touched."""
-    work = pd.DataFrame({"USUBJID": occasions["USUBJID"], "ADT": occasions["ADT"].map(as_date_or_none),
-                         "OCC": occasions["OCC"]}, index=occasions.index)
-    work = work[work["ADT"].notna()]
-    return work.sort_values(["USUBJID", "ADT", "OCC"], kind="stable")
+def day_ordinals(values: pd.Series) -> np.ndarray:
+    """Dates (lenient, as `as_date_or_none`) as float day numbers, NaN when missing; once per distinct value."""
+    def ordinal(value) -> float:
+        day = as_date_or_none(value)
+        return np.nan if day is None else float(day.toordinal())
+    return map_distinct(values, ordinal).to_numpy(dtype="float64")
+
+
+def ordinal_dates(days: np.ndarray) -> np.ndarray:
+    """Float day numbers back to `datetime.date` objects (None for NaN)."""
+    out = np.full(len(days), None, dtype=object)
+    known = ~np.isnan(days)
+    distinct, rows = np.unique(days[known].astype(np.int64), return_inverse=True)
+    out[known] = np.array([date.fromordinal(int(d)) for d in distinct] + [None], dtype=object)[:-1][rows]
+    return out
 
 
 def _trtsdt_by_subject(subjects: pd.DataFrame) -> dict:
     return {u: as_date_or_none(d) for u, d in zip(subjects["USUBJID"], subjects["TRTSDT"])}
 
 
-def _post_baseline_plan(occasions: pd.DataFrame, subjects: pd.DataFrame) -> list[tuple]:
-    """(label, previous label | None, LO) per post-baseline occasion (R5 preamble).
+def _post_baseline_plan(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
+    """NOW (position in `occasions`), PREV (position of its previous occasion, -1 when none)
+    and LO (day number, NaN when unbounded) per post-baseline occasion, in input order (R5 preamble).
 
     The previous occasion of the first post-baseline occasion is the baseline occasion
     (`ABLFL_SLEDAI = Y`, R2.1), else the last occasion on or before day 1, else none (the
     interval then starts on day 1). Post-baseline: after that anchor, on a later date than
     it (a flare on the baseline date is not a study flare, §8 case 43) and after day 1.
+    Per subject its dated occasions in (ADT, OCC) order: the post-baseline ones are a run at
+    the end, each one's previous occasion the one before it (the first's: the anchor).
     """
     if not occasions.index.is_unique:
         raise ValueError("R5: the occasions index must be unique (results align to it)")
-    trtsdt = _trtsdt_by_subject(subjects)
-    baseline = occasions["ABLFL_SLEDAI"].map(_yes)
-    plan = []
-    for subject, rows in _ordered(occasions).groupby("USUBJID", sort=False):
-        day1 = trtsdt.get(subject)
-        labels, dates = list(rows.index), list(rows["ADT"])
-        flagged = [i for i, label in enumerate(labels) if baseline[label]]
-        if flagged:
-            anchor = flagged[-1]
-        elif day1 is not None:
-            before = [i for i, d in enumerate(dates) if d <= day1]
-            anchor = before[-1] if before else None
-        else:
-            continue                    # neither a baseline occasion nor day 1: nothing is post-baseline
-        floor = day1 - timedelta(days=1) if day1 is not None else None
-        previous = anchor
-        for i in range(0 if anchor is None else anchor + 1, len(labels)):
-            if anchor is not None and dates[i] <= dates[anchor]:
-                continue
-            if day1 is not None and dates[i] <= day1:
-                continue
-            prev_date = dates[previous] if previous is not None else None
-            bounds = [d for d in (prev_date, floor) if d is not None]
-            lo = max(bounds) if bounds else None
-            plan.append((labels[i], labels[previous] if previous is not None else None, lo))
-            previous = i
-    return plan
+    adt = day_ordinals(occasions["ADT"])
+    day1 = day_ordinals(pd.Series(per_subject(occasions["USUBJID"], _trtsdt_by_subject(subjects))))
+    baseline = map_distinct(occasions["ABLFL_SLEDAI"], _yes).to_numpy(dtype=bool)
+    dated = np.flatnonzero(~np.isnan(adt))
+    ranked = pd.DataFrame({"USUBJID": occasions["USUBJID"].to_numpy()[dated], "ADT": adt[dated],
+                           "OCC": occasions["OCC"].to_numpy()[dated]})
+    pos = dated[ranked.sort_values(["USUBJID", "ADT", "OCC"], kind="stable").index.to_numpy()]
+    subject, _ = pd.factorize(occasions["USUBJID"].to_numpy()[pos])     # contiguous runs
+    d, t, row = adt[pos], day1[pos], np.arange(len(pos))
+    with np.errstate(invalid="ignore"):
+        anchor = _last_row(subject, np.where(baseline[pos], row, -1))
+        no_flag = anchor < 0
+        anchor[no_flag] = _last_row(subject, np.where(d <= t, row, -1))[no_flag]
+    first_day1 = np.full(len(anchor), np.nan)
+    first_day1[subject] = t
+    skip = no_flag & np.isnan(first_day1)            # neither a baseline occasion nor day 1
+    anchor_date = np.where(anchor >= 0, d[np.maximum(anchor, 0)], -np.inf)
+    threshold = np.fmax(anchor_date, first_day1)
+    kept = (row > anchor[subject]) & (d > threshold[subject]) & ~skip[subject]
+    follows = np.r_[False, kept[:-1] & (subject[1:] == subject[:-1])]      # its previous is kept too
+    prev = np.where(follows, row - 1, anchor[subject])[kept]
+    prev_date = np.where(prev >= 0, d[np.maximum(prev, 0)], np.nan)
+    lo = np.fmax(prev_date, t[kept] - 1)              # never before day 1 - 1 (§8 case 43)
+    plan = pd.DataFrame({"NOW": pos[kept], "PREV": np.where(prev >= 0, pos[np.maximum(prev, 0)], -1), "LO": lo})
+    return plan.sort_values("NOW", kind="stable").reset_index(drop=True)
+
+
+def _last_row(group: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per group, the largest of its `rows` values (-1 when all are -1)."""
+    out = np.full(group.max() + 1 if len(group) else 0, -1, dtype=np.int64)
+    np.maximum.at(out, group, rows)
+    return out
 
 
 def compute_post_baseline(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.Series:
     """True on the occasions that get an R5 flare result (after the baseline occasion and day 1)."""
     assert_columns(occasions, ("USUBJID", "OCC", "ADT", "ABLFL_SLEDAI"), "compute_post_baseline occasions")
     assert_columns(subjects, SUBJECT_COLUMNS, "compute_post_baseline subjects")
-    labels = {label for label, _, _ in _post_baseline_plan(occasions, subjects)}
-    return pd.Series([label in labels for label in occasions.index], index=occasions.index, dtype=bool)
+    post = np.zeros(len(occasions), dtype=bool)
+    post[_post_baseline_plan(occasions, subjects)["NOW"].to_numpy()] = True
+    return pd.Series(post, index=occasions.index, dtype=bool)
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    """`as_float` of each value: Python floats, None when missing (an object array)."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+        out = numbers.astype(object)
+        out[np.isnan(numbers)] = None
+        return out
+    return map_distinct(values, as_float).to_numpy(dtype=object)
+
+
+def _taken(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """values at each position as objects; None where the position is -1."""
+    out = np.full(len(positions), None, dtype=object)
+    out[positions >= 0] = values[positions[positions >= 0]]
+    return out
 
 
 def compute_intervals(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
@@ -148,88 +174,133 @@ def compute_intervals(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.Dat
     previous occasion's date" is checked (PREVDT, else LO)."""
     assert_columns(occasions, OCCASION_COLUMNS, "compute_intervals occasions")
     assert_columns(subjects, SUBJECT_COLUMNS, "compute_intervals subjects")
-    trtsdt = _trtsdt_by_subject(subjects)
-    order = {label: k for k, label in enumerate(occasions.index)}
-    plan = sorted(_post_baseline_plan(occasions, subjects), key=lambda p: order[p[0]])
-    crf = {c: _get(occasions, c) for c in CRF_COLUMNS}
-    table = occasions[list(OCCASION_COLUMNS)].to_dict("index")
-    rows = []
-    for label, prev, lo in plan:
-        now = table[label]
-        prev_row = table[prev] if prev is not None else None
-
-        def before(column, prev_row=prev_row):
-            return None if prev_row is None else prev_row[column]
-
-        prev_date = as_date_or_none(before("ADT"))
-        rows.append({
-            "USUBJID": now["USUBJID"], "OCC": now["OCC"], "ADT": as_date_or_none(now["ADT"]),
-            "TRTSDT": trtsdt.get(now["USUBJID"]), "LO": lo, "PREVOCC": before("OCC"), "PREVDT": prev_date,
-            "REFDT": prev_date if prev_date is not None else lo,
-            "SLEDAI": as_float(now["SLEDAI"]), "PREV_SLEDAI": as_float(before("SLEDAI")),
-            "PGA10": as_float(now["PGA10"]), "PREV_PGA10": as_float(before("PGA10")),
-            "PRED": as_float(now["PRED"]), "PREV_PRED": as_float(before("PRED")),
-            "WEIGHT": as_float(now["WEIGHT"]), "PREV_WEIGHT": as_float(before("WEIGHT")),
-            **{c: crf[c][label] for c in CRF_COLUMNS},
-        })
-    columns = ["USUBJID", "OCC", "ADT", "TRTSDT", "LO", "PREVOCC", "PREVDT", "REFDT", "SLEDAI", "PREV_SLEDAI",
-               "PGA10", "PREV_PGA10", "PRED", "PREV_PRED", "WEIGHT", "PREV_WEIGHT", *CRF_COLUMNS]
-    return pd.DataFrame(rows, index=pd.Index([p[0] for p in plan], name=occasions.index.name),
-                        columns=columns, dtype=object)
+    plan = _post_baseline_plan(occasions, subjects)
+    now, prev = plan["NOW"].to_numpy(), plan["PREV"].to_numpy()
+    usubjid = occasions["USUBJID"].to_numpy(dtype=object)[now]
+    adt = ordinal_dates(day_ordinals(occasions["ADT"]))
+    occ = np.array(occasions["OCC"].tolist() + [None], dtype=object)[:-1]
+    lo = ordinal_dates(plan["LO"].to_numpy())
+    prev_date = _taken(adt, prev)
+    columns = {"USUBJID": usubjid, "OCC": occ[now], "ADT": adt[now],
+               "TRTSDT": per_subject(pd.Series(usubjid), _trtsdt_by_subject(subjects)), "LO": lo,
+               "PREVOCC": _taken(occ, prev), "PREVDT": prev_date,
+               "REFDT": np.where(prev >= 0, prev_date, lo)}
+    for column in ("SLEDAI", "PGA10", "PRED", "WEIGHT"):
+        values = _floats(occasions[column])
+        columns[column], columns[f"PREV_{column}"] = values[now], _taken(values, prev)
+    for column in CRF_COLUMNS:
+        columns[column] = _get(occasions, column).to_numpy(dtype=object)[now]
+    order = ["USUBJID", "OCC", "ADT", "TRTSDT", "LO", "PREVOCC", "PREVDT", "REFDT", "SLEDAI", "PREV_SLEDAI",
+             "PGA10", "PREV_PGA10", "PRED", "PREV_PRED", "WEIGHT", "PREV_WEIGHT", *CRF_COLUMNS]
+    return pd.DataFrame({c: pd.Series(columns[c], dtype=object) for c in order},
+                        columns=order).set_axis(pd.Index(occasions.index[now], name=occasions.index.name))
 
 
-# ---------------------------------------------------------------- record lookups
+# ---------------------------------------------------------------- interval arrays and record lookups
+# Dates are compared as day numbers (float, NaN = missing): `day_ordinals`, back with `ordinal_dates`.
 
-def _med_records(meds: pd.DataFrame, new: pd.Series | None = None) -> dict[str, list[dict]]:
-    """Per subject, its MEDS records as dicts; `new`: the R4.6a flag of each record (else False)."""
-    out: dict[str, list[dict]] = {}
+def _numbers(values: pd.Series) -> np.ndarray:
+    """Interval numbers (float or None) as floats, NaN for None."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def inside_interval(day: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Inside the interval: after `lo` (no bound when NaN) and on or before `hi`; never a missing day."""
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(day) & (np.isnan(lo) | (day > lo)) & (day <= hi)
+
+
+def _active(first: np.ndarray, last: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """A CM record (its compute_active_days span) active on `day` as in R3.3; never on a missing day."""
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(day) & (first <= day) & (day <= last)
+
+
+def _med_table(meds: pd.DataFrame, new: pd.Series | None = None) -> pd.DataFrame:
+    """MEDS as the criteria read them: USUBJID, DECOD / CLAS (normalised text or None), SLE, GC
+    (a glucocorticoid), START (day number), FIRST / LAST (active days), NEW (the R4.6a flag, else False)."""
     first, last = compute_active_days(meds)
-    is_new = np.zeros(len(meds), dtype=bool) if new is None else new.to_numpy(dtype=bool)
-    for u, decod, clas, indc, fact, start, f, la, n in zip(
-            meds["USUBJID"], meds["CMDECOD"], meds["CMCLAS"], meds["CMINDC"], meds["PREDFACT"],
-            meds["STARTDT"], first.tolist(), last.tolist(), is_new.tolist()):
-        out.setdefault(u, []).append({
-            "decod": _text(decod), "clas": _text(clas), "sle": is_sle_indication(indc),
-            "gc": _text(clas) == "GLUCOCORTICOID" or as_float(fact) is not None,
-            "start": as_date_or_none(start), "first": f, "last": la, "new": n})
+    clas = map_distinct(meds["CMCLAS"], _text)
+    return pd.DataFrame({
+        "USUBJID": meds["USUBJID"].to_numpy(dtype=object),
+        "DECOD": map_distinct(meds["CMDECOD"], _text).to_numpy(dtype=object),
+        "CLAS": clas.to_numpy(dtype=object),
+        "SLE": map_distinct(meds["CMINDC"], is_sle_indication).to_numpy(dtype=bool),
+        "GC": clas.eq("GLUCOCORTICOID").to_numpy(dtype=bool)
+              | map_distinct(meds["PREDFACT"], lambda v: as_float(v) is not None).to_numpy(dtype=bool),
+        "START": day_ordinals(meds["STARTDT"]), "FIRST": first.astype("float64"), "LAST": last.astype("float64"),
+        "NEW": np.zeros(len(meds), dtype=bool) if new is None else new.to_numpy(dtype=bool),
+    })
+
+
+def subject_pairs(iv_subject: np.ndarray, record_subject: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(interval, record) positions of every interval x record pair of one subject, by interval."""
+    codes, _ = pd.factorize(np.concatenate([iv_subject, record_subject]).astype(object))
+    ivc, rc = codes[:len(iv_subject)], codes[len(iv_subject):]
+    n_subjects = codes.max() + 1 if len(codes) else 0
+    order = np.argsort(np.where(rc < 0, n_subjects, rc), kind="stable")      # a record without subject: no pair
+    counts = np.bincount(rc[rc >= 0], minlength=n_subjects)
+    starts = np.cumsum(counts) - counts
+    per_iv = counts[ivc]
+    iv = np.repeat(np.arange(len(ivc)), per_iv)
+    offset = np.arange(len(iv)) - np.repeat(np.cumsum(per_iv) - per_iv, per_iv)
+    return iv, order[np.repeat(starts[ivc], per_iv) + offset]
+
+
+def _earliest(n: int, iv: np.ndarray, days: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    """Per interval the smallest of `days` over its pairs that `hit`; NaN when none."""
+    out = np.full(n, np.inf)
+    np.minimum.at(out, iv[hit], days[hit])
+    out[np.isinf(out)] = np.nan
     return out
 
 
-def _same_drug_active(records: list[dict], decod: str, day: date | None) -> bool:
-    return any(r["decod"] == decod and _active(r, day) for r in records)
+def _dates_series(iv: pd.DataFrame, days: np.ndarray) -> pd.Series:
+    return pd.Series(ordinal_dates(days), index=iv.index, dtype=object)
 
 
-def _per_interval(iv: pd.DataFrame, one) -> pd.Series:
-    return pd.Series([one(row) for row in iv.itertuples(index=False)], index=iv.index, dtype=object)
+def _occasion_date_when(iv: pd.DataFrame, fired: np.ndarray) -> pd.Series:
+    return _dates_series(iv, np.where(fired, day_ordinals(iv["ADT"]), np.nan))
 
 
-def _occasion_date_when(iv: pd.DataFrame, fired: list[bool]) -> pd.Series:
-    return pd.Series([d if f else None for d, f in zip(iv["ADT"], fired)], index=iv.index, dtype=object)
+def _flags(values: pd.Series, test) -> np.ndarray:
+    return map_distinct(values, test).to_numpy(dtype=bool)
 
 
-def _crf_date(row) -> date:
+def _crf_date(iv: pd.DataFrame) -> np.ndarray:
     """R5.4: the CRF FLAREDAT when inside the interval, else the occasion date (§8 case 44)."""
-    flaredt = as_date_or_none(row.FLAREDT)
-    return flaredt if _inside(flaredt, row.LO, row.ADT) else row.ADT
+    flaredt, lo, adt = day_ordinals(iv["FLAREDT"]), day_ordinals(iv["LO"]), day_ordinals(iv["ADT"])
+    return np.where(inside_interval(flaredt, lo, adt), flaredt, adt)
 
 
-def _glucocorticoid_date(row, records: list[dict]) -> date:
-    """R5.4 for 1c/2c: the earliest start inside the interval of a glucocorticoid record
-    active on the occasion date; the occasion date when there is none."""
-    starts = [r["start"] for r in records
-              if r["gc"] and _active(r, row.ADT) and _inside(r["start"], row.LO, row.ADT)]
-    return min(starts) if starts else row.ADT
+def _glucocorticoid_date(iv: pd.DataFrame, meds: pd.DataFrame) -> np.ndarray:
+    """R5.4 for 1c/2c: per interval the earliest start inside the interval of a glucocorticoid
+    record active on the occasion date; the occasion date when there is none."""
+    records = _med_table(meds)
+    pair_iv, rec = subject_pairs(iv["USUBJID"].to_numpy(dtype=object), records["USUBJID"].to_numpy())
+    adt, lo = day_ordinals(iv["ADT"]), day_ordinals(iv["LO"])
+    start = records["START"].to_numpy()[rec]
+    hit = (records["GC"].to_numpy()[rec] & _active(records["FIRST"].to_numpy()[rec], records["LAST"].to_numpy()[rec],
+                                                   adt[pair_iv])
+           & inside_interval(start, lo[pair_iv], adt[pair_iv]))
+    earliest = _earliest(len(iv), pair_iv, start, hit)
+    return np.where(np.isnan(earliest), adt, earliest)
 
 
-def _above(dose: float | None, weight: float | None, mgkg: float) -> bool | None:
-    """Daily dose strictly above `mgkg` mg/kg/day (§5.1); None when undecidable (missing data)."""
-    if dose is None:
-        return None
-    if dose <= 0:
-        return False
-    if weight is None or weight <= 0:
-        return None
-    return dose > mgkg * weight
+def _above(dose: np.ndarray, weight: np.ndarray, mgkg: float) -> np.ndarray:
+    """Daily dose strictly above `mgkg` mg/kg/day (§5.1): 1.0 / 0.0, NaN when undecidable (missing data)."""
+    with np.errstate(invalid="ignore"):
+        above = np.where(dose > mgkg * weight, 1.0, 0.0)
+        above = np.where(np.isnan(weight) | (weight <= 0), np.nan, above)
+        return np.where(np.isnan(dose), np.nan, np.where(dose <= 0, 0.0, above))
+
+
+def _started_inside(iv: pd.DataFrame, records: pd.DataFrame, chosen: np.ndarray) -> np.ndarray:
+    """Per interval the earliest START inside it of the `chosen` records of its subject (NaN when none)."""
+    pair_iv, rec = subject_pairs(iv["USUBJID"].to_numpy(dtype=object), records["USUBJID"].to_numpy(dtype=object))
+    start = records["START"].to_numpy(dtype="float64")[rec]
+    hit = chosen[rec] & inside_interval(start, day_ordinals(iv["LO"])[pair_iv], day_ordinals(iv["ADT"])[pair_iv])
+    return _earliest(len(iv), pair_iv, start, hit)
 
 
 # ---------------------------------------------------------------- R5.1 mild/moderate criteria
@@ -237,84 +308,82 @@ def _above(dose: float | None, weight: float | None, mgkg: float) -> bool | None
 def criterion_m1a_sledai_rise(iv: pd.DataFrame, params: RuleParameters) -> pd.Series:
     """R5.1a: SELENA-SLEDAI total rose by >= `flare_sledai_rise` (3) vs the previous occasion.
     R5.3: also the only way a rise to a total above 12 counts (there is no severe S1)."""
-    fired = [now is not None and prev is not None and now - prev >= params.flare_sledai_rise
-             for now, prev in zip(iv["SLEDAI"], iv["PREV_SLEDAI"])]
+    with np.errstate(invalid="ignore"):
+        fired = _numbers(iv["SLEDAI"]) - _numbers(iv["PREV_SLEDAI"]) >= params.flare_sledai_rise
     return _occasion_date_when(iv, fired)
 
 
 def criterion_m1b_crf_new_worse(iv: pd.DataFrame) -> pd.Series:
-    """R5.1b: flare CRF `MM_NEWWORSE = 1`; dated by FLAREDT inside the interval (R5.4)."""
-    return _per_interval(iv, lambda row: _crf_date(row) if _true(row.MM_NEWWORSE) else None)
+    """R5.1b: flare CRF `MM_NEWWORSE = 1`; dated by FLAREDAT inside the interval (R5.4)."""
+    return _dates_series(iv, np.where(_flags(iv["MM_NEWWORSE"], _true), _crf_date(iv), np.nan))
 
 
 def criterion_m1c_dose_increase(iv: pd.DataFrame, meds: pd.DataFrame, params: RuleParameters) -> pd.Series:
     """R5.1c: prednisone-equivalent daily dose on the occasion date higher than on the
     previous occasion's date, and not above `flare_pred_mgkg` (0.5) mg/kg/day (weight R3.4)."""
-    records = _med_records(meds)
-
-    def one(row):
-        rose = row.PRED is not None and row.PREV_PRED is not None and row.PRED > row.PREV_PRED
-        if rose and _above(row.PRED, row.WEIGHT, params.flare_pred_mgkg) is False:
-            return _glucocorticoid_date(row, records.get(row.USUBJID, []))
-        return None
-    return _per_interval(iv, one)
+    pred = _numbers(iv["PRED"])
+    with np.errstate(invalid="ignore"):
+        rose = pred > _numbers(iv["PREV_PRED"])
+    fired = rose & (_above(pred, _numbers(iv["WEIGHT"]), params.flare_pred_mgkg) == 0)
+    return _dates_series(iv, np.where(fired, _glucocorticoid_date(iv, meds), np.nan))
 
 
 def criterion_m1d_new_nsaid_antimalarial(iv: pd.DataFrame, meds: pd.DataFrame) -> pd.Series:
     """R5.1d: a CM record of class NSAID or ANTIMALARIAL with an SLE indication started in the
     interval, when the same drug (CMDECOD) was not active on the previous occasion's date
     (a restart after a gap counts, §8 case 39; another indication does not, case 40)."""
-    records = _med_records(meds)
+    records = _med_table(meds)
+    pair_iv, rec = subject_pairs(iv["USUBJID"].to_numpy(dtype=object), records["USUBJID"].to_numpy())
+    decod, n_decod = _codes(records["DECOD"])
+    start = records["START"].to_numpy()[rec]
+    candidate = (records["CLAS"].isin(list(MILD_DRUG_CLASSES)).to_numpy() & records["SLE"].to_numpy()
+                 & (decod >= 0))[rec] & inside_interval(start, day_ordinals(iv["LO"])[pair_iv], day_ordinals(iv["ADT"])[pair_iv])
+    on_ref = (decod[rec] >= 0) & _active(records["FIRST"].to_numpy()[rec], records["LAST"].to_numpy()[rec],
+                                         day_ordinals(iv["REFDT"])[pair_iv])
+    key = pair_iv.astype(np.int64) * (n_decod + 1) + decod[rec]         # (interval, drug)
+    return _dates_series(iv, _earliest(len(iv), pair_iv, start, candidate & ~np.isin(key, key[on_ref])))
 
-    def one(row):
-        mine = records.get(row.USUBJID, [])
-        starts = [r["start"] for r in mine
-                  if r["clas"] in MILD_DRUG_CLASSES and r["sle"] and r["decod"] is not None
-                  and _inside(r["start"], row.LO, row.ADT) and not _same_drug_active(mine, r["decod"], row.REFDT)]
-        return min(starts) if starts else None
-    return _per_interval(iv, one)
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes of the values (-1 for None) and how many distinct values there are."""
+    codes, uniques = pd.factorize(values)
+    return codes, len(uniques)
 
 
 def criterion_m1e_pga_rise(iv: pd.DataFrame, params: RuleParameters) -> pd.Series:
     """R5.1e: PGA rose by >= `flare_pga_rise` (1.0) and is <= `flare_pga_cap` (2.5); exact tenths."""
     rise, cap = _tenths(params.flare_pga_rise), _tenths(params.flare_pga_cap)
-    fired = [now is not None and prev is not None and now - prev >= rise and now <= cap
-             for now, prev in zip(iv["PGA10"], iv["PREV_PGA10"])]
+    now, prev = _numbers(iv["PGA10"]), _numbers(iv["PREV_PGA10"])
+    with np.errstate(invalid="ignore"):
+        fired = (now - prev >= rise) & (now <= cap) & ~np.isnan(prev)
     return _occasion_date_when(iv, fired)
 
 
 # ---------------------------------------------------------------- R5.2 severe criteria
 
 def criterion_s2a_crf_severe(iv: pd.DataFrame) -> pd.Series:
-    """R5.2a: flare CRF `SV_NEWWORSE = 1` or `SV_HOSP = 1`; dated by FLAREDT inside the interval."""
-    return _per_interval(iv, lambda row: _crf_date(row) if _true(row.SV_NEWWORSE) or _true(row.SV_HOSP) else None)
+    """R5.2a: flare CRF `SV_NEWWORSE = 1` or `SV_HOSP = 1`; dated by FLAREDAT inside the interval."""
+    fired = _flags(iv["SV_NEWWORSE"], _true) | _flags(iv["SV_HOSP"], _true)
+    return _dates_series(iv, np.where(fired, _crf_date(iv), np.nan))
 
 
 def criterion_s2b_sle_hospitalisation(iv: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
     """R5.2b: an AE with `AESHOSP = Y` and `AESLE = Y` starting in the interval (§8 case 41:
     a hospitalisation not attributed to SLE does not count)."""
     assert_columns(events, EVENTS_COLUMNS, "criterion_s2b events")
-    starts: dict[str, list[date]] = {}
-    for u, start, hosp, sle in zip(events["USUBJID"], events["AESTDT"], events["AESHOSP"], events["AESLE"]):
-        if _yes(hosp) and _yes(sle) and as_date_or_none(start) is not None:
-            starts.setdefault(u, []).append(as_date_or_none(start))
-
-    def one(row):
-        inside = [d for d in starts.get(row.USUBJID, []) if _inside(d, row.LO, row.ADT)]
-        return min(inside) if inside else None
-    return _per_interval(iv, one)
+    records = pd.DataFrame({"USUBJID": events["USUBJID"].to_numpy(dtype=object),
+                            "START": day_ordinals(events["AESTDT"])})
+    chosen = _flags(events["AESHOSP"], _yes) & _flags(events["AESLE"], _yes)
+    return _dates_series(iv, _started_inside(iv, records, chosen))
 
 
 def criterion_s2c_dose_above(iv: pd.DataFrame, meds: pd.DataFrame, params: RuleParameters) -> pd.Series:
     """R5.2c: daily dose on the occasion date above `flare_pred_mgkg` (0.5) mg/kg/day (weight at
     that date, R3.4) and not above it on the previous occasion's date (with its weight)."""
-    records = _med_records(meds)
-
-    def one(row):
-        now = _above(row.PRED, row.WEIGHT, params.flare_pred_mgkg)
-        prev = _above(row.PREV_PRED, row.PREV_WEIGHT, params.flare_pred_mgkg)
-        return _glucocorticoid_date(row, records.get(row.USUBJID, [])) if now is True and prev is False else None
-    return _per_interval(iv, one)
+    now = _above(_numbers(iv["PRED"]), _numbers(iv["WEIGHT"]), params.flare_pred_mgkg)
+    prev = _above(_numbers(iv["PREV_PRED"]), _numbers(iv["PREV_WEIGHT"]), params.flare_pred_mgkg)
+    fired = (now == 1) & (prev == 0)
+    return _dates_series(iv, np.where(fired, _glucocorticoid_date(iv, meds), np.nan))
 
 
 def criterion_s2d_new_immunosuppressant(iv: pd.DataFrame, meds: pd.DataFrame) -> pd.Series:
@@ -325,20 +394,16 @@ def criterion_s2d_new_immunosuppressant(iv: pd.DataFrame, meds: pd.DataFrame) ->
     restart) are not new, whatever was active on the previous occasion's date.
     R4.6a is treatment_failure.compute_new_immunosuppressant (day 1: each interval's TRTSDT)."""
     subjects = iv[["USUBJID", "TRTSDT"]].drop_duplicates("USUBJID")
-    records = _med_records(meds, compute_new_immunosuppressant(subjects, meds))
-
-    def one(row):
-        starts = [r["start"] for r in records.get(row.USUBJID, []) if r["new"] and _inside(r["start"], row.LO, row.ADT)]
-        return min(starts) if starts else None
-    return _per_interval(iv, one)
+    records = _med_table(meds, compute_new_immunosuppressant(subjects, meds))
+    return _dates_series(iv, _started_inside(iv, records, records["NEW"].to_numpy()))
 
 
 def criterion_s2e_pga_above(iv: pd.DataFrame, params: RuleParameters) -> pd.Series:
     """R5.2e: PGA above `flare_pga_cap` (2.5) now and not above it at the previous occasion
     (project reading: 2.6 -> 2.8 is not severe, §8 case 28)."""
     cap = _tenths(params.flare_pga_cap)
-    fired = [now is not None and prev is not None and now > cap and prev <= cap
-             for now, prev in zip(iv["PGA10"], iv["PREV_PGA10"])]
+    with np.errstate(invalid="ignore"):
+        fired = (_numbers(iv["PGA10"]) > cap) & (_numbers(iv["PREV_PGA10"]) <= cap)
     return _occasion_date_when(iv, fired)
 
 
@@ -348,19 +413,17 @@ def compute_dose_not_evaluable(iv: pd.DataFrame, params: RuleParameters) -> pd.S
     evaluable, counted as not met, reported). Intervals without a previous occasion are not
     listed: there the criteria cannot fire by R5."""
     k = params.flare_pred_mgkg
-
-    def one(row):
-        if row.PREVDT is None:
-            return None
-        out = []
-        now, prev = _above(row.PRED, row.WEIGHT, k), _above(row.PREV_PRED, row.PREV_WEIGHT, k)
-        rose = None if row.PRED is None or row.PREV_PRED is None else row.PRED > row.PREV_PRED
-        if rose is None or (rose and now is None):
-            out.append("M1c")
-        if not (now is True and prev is False) and not (now is False or prev is True):
-            out.append("S2c")
-        return ";".join(out) or None
-    return _per_interval(iv, one)
+    pred, prev_pred = _numbers(iv["PRED"]), _numbers(iv["PREV_PRED"])
+    now, prev = _above(pred, _numbers(iv["WEIGHT"]), k), _above(prev_pred, _numbers(iv["PREV_WEIGHT"]), k)
+    with np.errstate(invalid="ignore"):
+        rose = pred > prev_pred
+    unknown_rise = np.isnan(pred) | np.isnan(prev_pred)
+    m1c = unknown_rise | (rose & np.isnan(now))
+    s2c = ~((now == 1) & (prev == 0)) & ~((now == 0) | (prev == 1))
+    labels = np.array([None, "M1c", "S2c", "M1c;S2c"], dtype=object)
+    out = labels[m1c.astype(int) + 2 * s2c.astype(int)]
+    out[iv["PREVDT"].isna().to_numpy()] = None
+    return pd.Series(out, index=iv.index, dtype=object)
 
 
 # ---------------------------------------------------------------- R5.4 / R5.5
@@ -395,32 +458,38 @@ def compute_category(criteria: pd.DataFrame) -> pd.Series:
 def compute_onset(criteria: pd.DataFrame) -> pd.Series:
     """R5.4: the earliest trigger date among all criteria that fired (each already inside the
     interval, the occasion date otherwise); None when no criterion fired."""
-    def one(values):
-        fired = [v for v in values if v is not None and not (not isinstance(v, date) and pd.isna(v))]
-        return min(fired) if fired else None
-    return pd.Series([one(r) for r in criteria.itertuples(index=False)], index=criteria.index, dtype=object)
+    days = np.column_stack([day_ordinals(criteria[c]) for c in criteria.columns]) if len(criteria.columns) \
+        else np.full((len(criteria), 1), np.nan)
+    fired = ~np.isnan(days).all(axis=1)
+    earliest = np.full(len(criteria), np.nan)
+    earliest[fired] = np.nanmin(days[fired], axis=1)
+    return pd.Series(ordinal_dates(earliest), index=criteria.index, dtype=object)
 
 
 def compute_fired(criteria: pd.DataFrame) -> pd.Series:
     """The criteria that fired, e.g. "M1a;S2c" (None when none)."""
     names = list(criteria.columns)
     fired = criteria.notna().to_numpy(dtype=bool)
-    return pd.Series([";".join(c for c, hit in zip(names, row) if hit) or None for row in fired],
-                     index=criteria.index, dtype=object)
+    pattern = fired.astype(np.int64) @ (1 << np.arange(len(names), dtype=np.int64))    # one bit per criterion
+    distinct, rows = np.unique(pattern, return_inverse=True)
+    text = [";".join(c for i, c in enumerate(names) if p >> i & 1) or None for p in distinct]
+    return pd.Series(np.array(text + [None], dtype=object)[:-1][rows], index=criteria.index, dtype=object)
 
 
 def compute_crf_disagreement(crf: pd.Series, category: pd.Series) -> pd.Series:
     """R5.5: "Y" when the investigator's flare call (FLCRF) is present and differs from the
     derived category (a QC finding; the analysis uses the derived one); None otherwise."""
-    return pd.Series(["Y" if _text(c) is not None and _text(c) != d else None for c, d in zip(crf, category)],
-                     index=category.index, dtype=object)
+    call = map_distinct(crf, _text).to_numpy(dtype=object)
+    differs = pd.notna(call) & (call != category.to_numpy(dtype=object))
+    return pd.Series(np.where(differs, "Y", None), index=category.index, dtype=object)
 
 
 def compute_flaredt_outside(iv: pd.DataFrame) -> pd.Series:
     """§8 case 44: "Y" when the CRF FLAREDAT is present but outside the interval (onset falls
     back to another trigger or the occasion date; a QC finding)."""
-    return _per_interval(iv, lambda row: "Y" if as_date_or_none(row.FLAREDT) is not None
-                         and not _inside(as_date_or_none(row.FLAREDT), row.LO, row.ADT) else None)
+    flaredt = day_ordinals(iv["FLAREDT"])
+    outside = ~np.isnan(flaredt) & ~inside_interval(flaredt, day_ordinals(iv["LO"]), day_ordinals(iv["ADT"]))
+    return pd.Series(np.where(outside, "Y", None), index=iv.index, dtype=object)
 
 
 def compute_prebaseline_crf_flare(occasions: pd.DataFrame, subjects: pd.DataFrame) -> pd.Series:

@@ -18,8 +18,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from sdtm_lupus.adam.rules.occasions import compute_study_day, nones
-from sdtm_lupus.adam.rules.tables import as_date, assert_columns
+from sdtm_lupus.adam.rules.occasions import nones
+from sdtm_lupus.adam.rules.tables import assert_columns, date_ordinals, per_subject
+from sdtm_lupus.distinct import map_distinct
 
 ANTI_DSDNA, DNAXULN = "DDNAIGAB", "DNAXULN"
 DNAXULN_PARAM = "Anti-dsDNA IgG / Upper Limit of Normal (ratio)"
@@ -37,10 +38,39 @@ def compute_lab_records(lb: pd.DataFrame, text_only: Iterable[tuple[str, str | N
     assert_columns(lb, LB_COLUMNS, "compute_lab_records")
     method = lb["LBMETHOD"] if "LBMETHOD" in lb else pd.Series(None, index=lb.index, dtype=object)
     pairs = set(text_only)
-    keep = [(t, m if isinstance(m, str) else None) not in pairs for t, m in zip(lb["LBTESTCD"], method)]
-    out = lb.loc[keep, list(LB_COLUMNS)].copy()
-    out["ADT"] = [date.fromisoformat(v[:10]) if isinstance(v, str) and len(v) >= 10 else None for v in out["LBDTC"]]
+    keep = _distinct_pairs(lb["LBTESTCD"], method, lambda t, m: (t, m if isinstance(m, str) else None) not in pairs)
+    out = lb.loc[keep.astype(bool), list(LB_COLUMNS)]        # a new frame (copy on write)
+    out["ADT"] = map_distinct(out["LBDTC"], lambda v: date.fromisoformat(v[:10]) if isinstance(v, str) and len(v) >= 10
+                              else None)
     return out.drop(columns="LBDTC")
+
+
+def _distinct_pairs(left: pd.Series, right: pd.Series, fn) -> np.ndarray:
+    """fn(left value, right value) of each row (an object array), called once per distinct pair."""
+    lcodes, lvalues = _value_codes(left.to_numpy(dtype=object))
+    rcodes, rvalues = _value_codes(right.to_numpy(dtype=object))
+    width = len(rvalues)
+    pair, distinct = pd.factorize(lcodes * width + rcodes)
+    results = np.array([fn(lvalues[code // width], rvalues[code % width]) for code in distinct] + [None],
+                       dtype=object)[:-1]
+    return results[pair]
+
+
+def _value_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and the distinct values; missing values are told apart by their type (None, NaN, ...)."""
+    codes, uniques = pd.factorize(values)
+    codes = codes.astype(np.int64)
+    distinct = list(uniques)
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
+        kinds, _ = pd.factorize(_type_of(values[missing]))
+        firsts = np.unique(kinds, return_index=True)[1]
+        codes[missing] = len(distinct) + kinds
+        distinct += [values[missing[i]] for i in firsts]
+    return codes, np.array(distinct + [None], dtype=object)[:-1]
+
+
+_type_of = np.frompyfunc(type, 1, 1)
 
 
 def compute_anrind(aval: pd.Series, anrlo: pd.Series, anrhi: pd.Series) -> pd.Series:
@@ -62,7 +92,7 @@ def derive_param_lab(lab: pd.DataFrame) -> pd.DataFrame:
     aval = pd.to_numeric(lab["LBSTRESN"], errors="coerce").astype("float64")
     units = lab.groupby("LBTESTCD")["LBSTRESU"].agg(lambda s: next((u for u in s if isinstance(u, str) and u), None))
     unit = lab["LBTESTCD"].map(units)
-    param = [f"{t} ({u})" if isinstance(u, str) else str(t) for t, u in zip(lab["LBTEST"], unit)]
+    param = _distinct_pairs(lab["LBTEST"], unit, lambda t, u: f"{t} ({u})" if isinstance(u, str) else str(t))
     anrlo = pd.to_numeric(lab["LBSTNRLO"], errors="coerce").astype("float64")
     anrhi = pd.to_numeric(lab["LBSTNRHI"], errors="coerce").astype("float64")
     return pd.DataFrame({
@@ -95,15 +125,28 @@ def derive_var_ablfl_lab(records: pd.DataFrame, trtsdt_by_subject: Mapping[str, 
     """R10.3: per subject and PARAMCD, "Y" on the last record with a non-missing AVAL dated on or
     before day 1 (TRTSDT); of two on one date, the higher SRCSEQ (the later LB record). None elsewhere."""
     assert_columns(records, ["USUBJID", "PARAMCD", "ADT", "AVAL", "SRCSEQ"], "derive_var_ablfl_lab")
-    day1 = [as_date(trtsdt_by_subject.get(u)) for u in records["USUBJID"]]
-    pre = [d is not None and t is not None and as_date(d) <= t for d, t in zip(records["ADT"], day1)]
-    candidates = records[np.array(pre, dtype=bool) & records["AVAL"].notna().to_numpy()]
+    adt = date_ordinals(records["ADT"])
+    day1 = date_ordinals(pd.Series(per_subject(records["USUBJID"], trtsdt_by_subject)))
+    with np.errstate(invalid="ignore"):
+        pre = adt <= day1                   # False when either date is missing (NaN)
     flag = nones(records.index, name="ABLFL")
-    if candidates.empty:
+    candidates = np.flatnonzero(pre & records["AVAL"].notna().to_numpy())
+    if not len(candidates):
         return flag
-    chosen = candidates.sort_values(["ADT", "SRCSEQ"], kind="stable").groupby(["USUBJID", "PARAMCD"], sort=False).tail(1)
-    flag[records.index.isin(chosen.index)] = "Y"
+    chosen = _last_per_group(records, candidates, ["USUBJID", "PARAMCD"], adt)
+    flag.iloc[chosen] = "Y"
     return flag
+
+
+def _last_per_group(records: pd.DataFrame, rows: np.ndarray, keys: list[str], adt: np.ndarray) -> np.ndarray:
+    """Positions (sorted) among `rows` of the last record per `keys` group in (ADT, SRCSEQ) order,
+    ties to the later row: `sort_values(["ADT", "SRCSEQ"], kind="stable").groupby(keys).tail(1)`."""
+    ranked = pd.DataFrame({"ADT": adt[rows], "SRCSEQ": records["SRCSEQ"].to_numpy()[rows]})
+    order = rows[ranked.sort_values(["ADT", "SRCSEQ"], kind="stable").index.to_numpy()]
+    group = records.groupby(keys, sort=False).ngroup().to_numpy(dtype="float64")[order]
+    order, group = order[~np.isnan(group)], group[~np.isnan(group)]       # a missing key: no group
+    last_in_reverse = np.unique(group[::-1], return_index=True)[1]
+    return np.sort(order[len(order) - 1 - last_in_reverse])
 
 
 def derive_var_base_chg(records: pd.DataFrame, ablfl: pd.Series, post: pd.Series) -> pd.DataFrame:
@@ -125,16 +168,24 @@ def derive_var_avisit_lab(records: pd.DataFrame, ablfl: pd.Series, ady: pd.Serie
     WEEK N dated after day 1; None elsewhere (screening, pre-dose records that are not the baseline,
     UNSCHEDULED, EARLY TERMINATION)."""
     assert_columns(records, ["VISIT"], "derive_var_avisit_lab")
-    avisit = nones(records.index, name="AVISIT")
-    avisitn = pd.Series(np.nan, index=records.index, dtype="float64", name="AVISITN")
-    for label, visit, day, base in zip(records.index, records["VISIT"], ady, ablfl):
-        if base == "Y":
-            avisit[label], avisitn[label] = BASELINE_VISIT
-            continue
-        m = _WEEK.match(visit.strip().upper()) if isinstance(visit, str) else None
-        if m and day is not None and not pd.isna(day) and day > 1:
-            avisit[label], avisitn[label] = f"Week {int(m.group(1))}", float(int(m.group(1)))
-    return avisit, avisitn
+    week = map_distinct(records["VISIT"], _week_number).to_numpy(dtype="float64")
+    day = pd.to_numeric(ady, errors="coerce").to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        weekly = ~np.isnan(week) & (day > 1)
+    base = ablfl.eq("Y").to_numpy(dtype=bool)
+    avisitn = np.where(base, BASELINE_VISIT[1], np.where(weekly, week, np.nan))
+    labels = map_distinct(pd.Series(avisitn[weekly & ~base]), lambda n: f"Week {int(n)}").to_numpy(dtype=object)
+    avisit = np.full(len(records), None, dtype=object)
+    avisit[weekly & ~base] = labels
+    avisit[base] = BASELINE_VISIT[0]
+    return (pd.Series(avisit, index=records.index, dtype=object, name="AVISIT"),
+            pd.Series(avisitn, index=records.index, dtype="float64", name="AVISITN"))
+
+
+def _week_number(visit) -> float:
+    """N of a `WEEK N` visit name; NaN for any other."""
+    m = _WEEK.match(visit.strip().upper()) if isinstance(visit, str) else None
+    return float(int(m.group(1))) if m else np.nan
 
 
 def derive_var_anl01fl_lab(records: pd.DataFrame) -> pd.Series:
@@ -142,16 +193,23 @@ def derive_var_anl01fl_lab(records: pd.DataFrame) -> pd.Series:
     the later LB record, SRCSEQ); the baseline record is its own analysis record. None without AVISIT."""
     assert_columns(records, ["USUBJID", "PARAMCD", "AVISIT", "ADT", "SRCSEQ"], "derive_var_anl01fl_lab")
     flag = nones(records.index, name="ANL01FL")
-    visits = records[records["AVISIT"].notna() & records["ADT"].notna()]
-    if visits.empty:
+    adt = date_ordinals(records["ADT"])
+    rows = np.flatnonzero(records["AVISIT"].notna().to_numpy() & ~np.isnan(adt))
+    if not len(rows):
         return flag
-    chosen = visits.sort_values(["ADT", "SRCSEQ"], kind="stable").groupby(["USUBJID", "PARAMCD", "AVISIT"], sort=False).tail(1)
-    flag[records.index.isin(chosen.index)] = "Y"
+    flag.iloc[_last_per_group(records, rows, ["USUBJID", "PARAMCD", "AVISIT"], adt)] = "Y"
     return flag
 
 
 def derive_var_ady_lab(records: pd.DataFrame, trtsdt_by_subject: Mapping[str, date | None] | pd.Series) -> pd.Series:
     """ADY: study day of ADT (derivations notation, no day 0); missing without ADT or TRTSDT."""
-    days = [compute_study_day(as_date(d), as_date(trtsdt_by_subject.get(u)))
-            for u, d in zip(records["USUBJID"], records["ADT"])]
-    return pd.Series([np.nan if d is None else float(d) for d in days], index=records.index, dtype="float64")
+    adt = date_ordinals(records["ADT"])
+    day1 = date_ordinals(pd.Series(per_subject(records["USUBJID"], trtsdt_by_subject), index=records.index))
+    return pd.Series(compute_study_days(adt, day1), index=records.index, dtype="float64")
+
+
+def compute_study_days(adt: np.ndarray, trtsdt: np.ndarray) -> np.ndarray:
+    """`compute_study_day` on day numbers (float, NaN = missing): d - TRTSDT + 1 from day 1 on, else d - TRTSDT."""
+    diff = adt - trtsdt
+    with np.errstate(invalid="ignore"):
+        return diff + (diff >= 0)

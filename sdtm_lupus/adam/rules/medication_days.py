@@ -32,11 +32,13 @@ def day_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Dates (date / Timestamp / None) -> (int64 ordinals, valid mask)."""
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-    stamps = pd.to_datetime(pd.Series(values.to_numpy(), dtype=object), errors="raise")
-    valid = stamps.notna().to_numpy()
-    days = np.zeros(len(values), dtype=np.int64)
-    days[valid] = stamps[valid].to_numpy().astype("datetime64[D]").astype(np.int64) + EPOCH_ORDINAL
-    return days, valid
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))     # converted once per distinct date
+    stamps = pd.to_datetime(pd.Series(np.asarray(uniques, dtype=object), dtype=object), errors="raise")
+    table_valid = np.append(stamps.notna().to_numpy(), False)         # code -1: a missing value
+    table_days = np.zeros(len(table_valid), dtype=np.int64)
+    table_days[:-1][table_valid[:-1]] = stamps[table_valid[:-1]].to_numpy().astype("datetime64[D]").astype(np.int64) \
+        + EPOCH_ORDINAL
+    return table_days[codes], table_valid[codes]
 
 
 def normalised(values: pd.Series) -> pd.Series:

@@ -18,6 +18,7 @@ import pandas as pd
 from sdtm_lupus.adam.rules.bilag import BILAG_SYSTEMS, normalise_grade
 from sdtm_lupus.adam.rules.sledai import SLEDAI_DESCRIPTORS, compute_sledai_total
 from sdtm_lupus.adam.rules.tables import as_date, assert_columns
+from sdtm_lupus.distinct import map_distinct
 
 KEY: tuple[str, ...] = ("USUBJID", "FOLDER", "ADT")
 ROW: tuple[str, ...] = (*KEY, "ORDER")
@@ -42,7 +43,7 @@ def nones(index: pd.Index, name: str | None = None) -> pd.Series:
 
 
 def _dates(values: pd.Series) -> pd.Series:
-    return pd.Series([as_date(v) for v in values], index=values.index, dtype=object)
+    return map_distinct(values, as_date)
 
 
 def _neutral(frame: pd.DataFrame) -> pd.DataFrame:
@@ -88,18 +89,30 @@ def _attach(occ: pd.DataFrame, form: str, frame: pd.DataFrame, columns: tuple[st
         return _empty_like(columns, occ.index), pd.DataFrame(columns=list(UNMATCHED_COLUMNS))
     assert_columns(frame, [*ROW, *columns], f"derive_occasions: {form}")
     rows = _neutral(frame)
-    occ_keys = set(zip(occ["USUBJID"], occ["FOLDER"], occ["ADT"]))
+    occ_keys, row_keys = _identities(occ, rows)
     standing = _standing_rows(rows)
-    has_occ = pd.Series([k in occ_keys for k in zip(rows["USUBJID"], rows["FOLDER"], rows["ADT"])], index=rows.index)
+    has_occ = pd.Series(np.isin(row_keys, occ_keys), index=rows.index)
     reason = nones(rows.index)
     reason[~has_occ] = REASON_NO_OCCASION
     reason[has_occ & ~rows.index.isin(standing)] = REASON_SUPERSEDED
     reason[rows["ADT"].isna()] = REASON_NO_DATE
-    lookup = {k: pos for pos, k in zip(rows.index.get_indexer(standing), zip(*(rows.loc[standing, c] for c in KEY)))}
-    source = np.array([lookup.get(k, -1) for k in zip(occ["USUBJID"], occ["FOLDER"], occ["ADT"])], dtype=np.int64)
+    standing_pos = rows.index.get_indexer(standing)
+    found = pd.Index(row_keys[standing_pos]).get_indexer(occ_keys)      # standing rows: one per identity
+    source = np.where(found >= 0, standing_pos[found], -1).astype(np.int64)
     attached = {c: pd.Series(_take_or_none(rows[c], source), index=occ.index, dtype=object) for c in columns}
     out = pd.DataFrame(attached, index=occ.index)
     return out, _unmatched(form, rows, reason)
+
+
+def _identities(occ: pd.DataFrame, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per (USUBJID, FOLDER, ADT) identity, the same in both frames: (occ's, rows')."""
+    n = len(occ)
+    key = np.zeros(n + len(rows), dtype=np.int64)
+    for c in KEY:
+        codes, uniques = pd.factorize(np.concatenate([occ[c].to_numpy(dtype=object), rows[c].to_numpy(dtype=object)]),
+                                      use_na_sentinel=False)
+        key = key * (len(uniques) + 1) + codes
+    return key[:n], key[n:]
 
 
 def _take_or_none(values: pd.Series, positions: np.ndarray) -> np.ndarray:
@@ -111,12 +124,11 @@ def _take_or_none(values: pd.Series, positions: np.ndarray) -> np.ndarray:
 
 
 def _none_for_missing(values: pd.Series) -> pd.Series:
-    return pd.Series([None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in values],
-                     index=values.index, dtype=object)
+    return map_distinct(values, lambda v: None if v is None or (not isinstance(v, str) and pd.isna(v)) else v)
 
 
 def _bool_or_none(values: pd.Series) -> pd.Series:
-    return pd.Series([None if v is None or pd.isna(v) else bool(v) for v in values], index=values.index, dtype=object)
+    return map_distinct(values, lambda v: None if v is None or pd.isna(v) else bool(v))
 
 
 def derive_var_occ(occasions: pd.DataFrame) -> pd.Series:
@@ -167,15 +179,16 @@ def derive_occasions(sledai: pd.DataFrame, pga: pd.DataFrame, bilag: pd.DataFram
     occ["SLEDAI"] = compute_sledai_total(src)
 
     pga_cols, pga_out = _attach(occ, "pga", pga, PGA_COLUMNS)
-    occ["PGA10"] = pd.array([pd.NA if v is None or pd.isna(v) else int(v) for v in pga_cols["PGA10"]], dtype="Int64")
+    pga10 = map_distinct(pga_cols["PGA10"], lambda v: pd.NA if v is None or pd.isna(v) else int(v))
+    occ["PGA10"] = pd.array(pga10.tolist(), dtype="Int64")
     bil_cols, bil_out = _attach(occ, "bilag", bilag, BILAG_COLUMNS)
     for s in BILAG_SYSTEMS:
-        occ[s] = pd.Series([normalise_grade(v) for v in bil_cols[s]], index=occ.index, dtype=object)
+        occ[s] = map_distinct(bil_cols[s], normalise_grade)
     fl_cols, fl_out = _attach(occ, "flare", flare, FLARE_COLUMNS)
     occ["FLCRF"] = _none_for_missing(fl_cols["FLCRF"])
     for c in ("MM_NEWWORSE", "SV_NEWWORSE", "SV_HOSP"):
         occ[c] = _bool_or_none(fl_cols[c])
-    occ["FLAREDT"] = pd.Series([as_date(v) for v in fl_cols["FLAREDT"]], index=occ.index, dtype=object)
+    occ["FLAREDT"] = map_distinct(fl_cols["FLAREDT"], as_date)
 
     parts = [u for u in (*unmatched, pga_out, bil_out, fl_out) if not u.empty]
     out2 = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(UNMATCHED_COLUMNS)))
@@ -204,14 +217,19 @@ def derive_var_avisit(occasions: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     not scheduled by the study) get None: no by-visit AVISIT.
     """
     assert_columns(occasions, ["FOLDER", "SCHEDULED"], "derive_var_avisit")
-    avisit = nones(occasions.index, name="AVISIT")
-    avisitn = pd.Series(float("nan"), index=occasions.index, dtype="float64", name="AVISITN")
-    for label, folder, scheduled in zip(occasions.index, occasions["FOLDER"], occasions["SCHEDULED"]):
-        m = _WEEK.match(str(folder).strip().upper()) if isinstance(folder, str) else None
-        if bool(scheduled) and m and int(m.group(1)) > 0:
-            avisit[label] = f"Week {int(m.group(1))}"
-            avisitn[label] = float(int(m.group(1)))
+    week = map_distinct(occasions["FOLDER"], _week_of_folder)        # (AVISIT, AVISITN) or None per folder
+    scheduled = map_distinct(occasions["SCHEDULED"], bool).to_numpy(dtype=bool)
+    visit = np.where(scheduled, week.to_numpy(dtype=object), None)
+    avisit = pd.Series([v[0] if v else None for v in visit], index=occasions.index, dtype=object, name="AVISIT")
+    avisitn = pd.Series([v[1] if v else np.nan for v in visit], index=occasions.index, dtype="float64",
+                        name="AVISITN")
     return avisit, avisitn
+
+
+def _week_of_folder(folder) -> tuple[str, float] | None:
+    """`WEEK N` (N > 0) -> ("Week N", N); None for any other folder."""
+    m = _WEEK.match(str(folder).strip().upper()) if isinstance(folder, str) else None
+    return (f"Week {int(m.group(1))}", float(int(m.group(1)))) if m and int(m.group(1)) > 0 else None
 
 
 def compute_study_day(d: date | None, trtsdt: date | None) -> int | None:

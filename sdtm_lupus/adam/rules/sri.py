@@ -73,10 +73,14 @@ OUTPUT_COLUMNS = ("USUBJID", "PARAMCD", "PARAM", "AVISIT", "AVISITN", "ADT", "AV
 
 def _flag(values: pd.Series) -> np.ndarray:
     """bool|None column -> bool array (None / NA = False)."""
+    if values.dtype == bool:
+        return values.to_numpy()
     return values.astype(object).map(lambda v: v is True or (isinstance(v, (bool, np.bool_)) and bool(v))).to_numpy(bool)
 
 
 def _number(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values.dtype):      # already numbers: no parse
+        return values.astype(float)
     return pd.to_numeric(values.astype(object), errors="coerce").astype(float)
 
 
@@ -98,10 +102,14 @@ def _records(rows: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
         value = columns[name]
         if name in ("AVAL", "AVISITN"):
             out[name] = pd.Series(value, index=rows.index, dtype=float)
+        elif value is None or isinstance(value, str):
+            out[name] = pd.Series([value] * len(rows), index=rows.index, dtype=object)
         else:
-            value = [value] * len(rows) if value is None or isinstance(value, str) else list(value)
-            out[name] = pd.Series([None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in value],
-                                  index=rows.index, dtype=object)
+            values = np.array([*value, None], dtype=object)[:-1]
+            missing = np.flatnonzero(pd.isna(values))
+            float_nan = np.array([isinstance(v, float) for v in values[missing]], dtype=bool)
+            values[missing[float_nan]] = None       # a float NaN is None; other missing values stay
+            out[name] = pd.Series(values, index=rows.index, dtype=object)
     return pd.DataFrame(out, index=rows.index)
 
 

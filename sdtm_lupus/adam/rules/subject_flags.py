@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 
-from sdtm_lupus.adam.rules.flares import SEVERE
+from sdtm_lupus.adam.rules.flares import SEVERE, day_ordinals, ordinal_dates
 from sdtm_lupus.adam.rules.tables import as_date_or_none, as_float, assert_columns
-from sdtm_lupus.adam.rules.tte import KINDS, compute_first_flare, dated_occasions_by_subject, horizon_date
+from sdtm_lupus.adam.rules.tte import KINDS, compute_first_flare, last_occasion_between
 from sdtm_lupus.config.study import RuleParameters
+from sdtm_lupus.distinct import map_distinct
 
 DoseOn = Callable[[pd.DataFrame], pd.Series]
 
@@ -47,10 +49,11 @@ def derive_param_flare52(flares: pd.DataFrame, subjects: pd.DataFrame, params: R
     assert_columns(subjects, ("USUBJID", "TRTSDT"), "derive_param_flare52 subjects")
     firsts = {code: compute_first_flare(flares, subjects, params, KINDS[kind][0])
               for code, (kind, _) in FLAG_PARAMS.items()}
+    columns = {code: (first["ONSETDT"].tolist(), first["OCC"].tolist()) for code, first in firsts.items()}
     rows = []
-    for label, u in zip(subjects.index, subjects["USUBJID"]):
+    for k, (label, u) in enumerate(zip(subjects.index, subjects["USUBJID"])):
         for code, (_, param) in FLAG_PARAMS.items():
-            onset, occ = firsts[code].at[label, "ONSETDT"], firsts[code].at[label, "OCC"]
+            onset, occ = columns[code][0][k], columns[code][1][k]
             rows.append({"USUBJID": u, "PARAMCD": code, "PARAM": param.format(day=params.flare_horizon_day),
                          "AVALC": "Y" if onset is not None else "N", "ADT": onset, "OCC": occ, "SUBJIDX": label})
     return pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "PARAM", "AVALC", "ADT", "OCC", "SUBJIDX"], dtype=object)
@@ -61,14 +64,9 @@ def compute_pfree_last_occasion(occasions: pd.DataFrame, subjects: pd.DataFrame,
     """R7 PFREE52: per subject (aligned to `subjects`) the last occasion on or before day
     `flare_horizon_day` (ADT, OCC; None when none, or without TRTSDT)."""
     assert_columns(occasions, ("USUBJID", "OCC", "ADT"), "compute_pfree_last_occasion occasions")
-    by_subject = dated_occasions_by_subject(occasions)
-    rows = []
-    for u, trtsdt in zip(subjects["USUBJID"], subjects["TRTSDT"]):
-        end = horizon_date(as_date_or_none(trtsdt), params)
-        inside = [x for x in by_subject.get(u, []) if end is not None and x[0] <= end]
-        last = max(inside, key=lambda x: (x[0], x[1])) if inside else (None, None)
-        rows.append({"ADT": last[0], "OCC": last[1]})
-    return pd.DataFrame(rows, index=subjects.index, columns=["ADT", "OCC"], dtype=object)
+    end = day_ordinals(subjects["TRTSDT"]) + (params.flare_horizon_day - 1)
+    day, occ = last_occasion_between(occasions, subjects, np.full(len(subjects), np.nan), end)
+    return pd.DataFrame({"ADT": ordinal_dates(day), "OCC": occ}, index=subjects.index, dtype=object)
 
 
 def derive_param_pfree52(occasions: pd.DataFrame, flares: pd.DataFrame, subjects: pd.DataFrame,
@@ -105,38 +103,40 @@ def derive_param_pfree52(occasions: pd.DataFrame, flares: pd.DataFrame, subjects
         if label in reasons:
             continue
         lo, hi = spans[label]
-        values = doses.get(label, [])
-        if any(v is None for v in values):
+        missing, not_zero = doses.get(label, (False, False))
+        if missing:
             reasons[label] = DOSE_MISSING
-        elif any(v != 0 for v in values):
+        elif not_zero:
             reasons[label] = DOSE_NOT_ZERO
         elif any(lo <= d <= hi for d in severe.get(u, [])):
             reasons[label] = SEVERE_FLARE
     param = PFREE_PARAM.format(start=params.pfree_from_day, day=params.flare_horizon_day)
     rows = [{"USUBJID": u, "PARAMCD": "PFREE52", "PARAM": param, "AVALC": "N" if label in reasons else "Y",
-             "ADT": last.at[label, "ADT"], "OCC": last.at[label, "OCC"], "REASON": reasons.get(label)}
-            for label, u in zip(subjects.index, subjects["USUBJID"])]
+             "ADT": adt, "OCC": occ, "REASON": reasons.get(label)}
+            for label, u, adt, occ in zip(subjects.index, subjects["USUBJID"], last["ADT"].tolist(),
+                                          last["OCC"].tolist())]
     return pd.DataFrame(rows, index=subjects.index,
                         columns=["USUBJID", "PARAMCD", "PARAM", "AVALC", "ADT", "OCC", "REASON"], dtype=object)
 
 
 def _span_doses(subjects: pd.DataFrame, spans: dict, dose_on: DoseOn) -> dict:
-    """One `dose_on` call for every day of every subject's span: {subject label: [dose | None]}."""
-    owners, queries = [], {"USUBJID": [], "DATE": []}
+    """One `dose_on` call for every day of every subject's span: {subject label: (a dose is
+    missing, a dose is not 0)}."""
+    if not spans:
+        return {}
     usubjid = dict(zip(subjects.index, subjects["USUBJID"]))
-    for label, (lo, hi) in spans.items():
-        for k in range((hi - lo).days + 1):
-            owners.append(label)
-            queries["USUBJID"].append(usubjid[label])
-            queries["DATE"].append(lo + timedelta(days=k))
-    out: dict = {label: [] for label in spans}
-    if not owners:
-        return out
-    frame = pd.DataFrame(queries, dtype=object)
+    labels = list(spans)
+    lo = np.array([spans[label][0].toordinal() for label in labels], dtype=np.int64)
+    days = np.maximum(np.array([spans[label][1].toordinal() for label in labels], dtype=np.int64) - lo + 1, 0)
+    owner = np.repeat(np.arange(len(labels)), days)
+    day = np.repeat(lo, days) + np.arange(len(owner)) - np.repeat(np.cumsum(days) - days, days)
+    frame = pd.DataFrame({"USUBJID": np.array([usubjid[label] for label in labels], dtype=object)[owner],
+                          "DATE": ordinal_dates(day.astype("float64"))}, dtype=object)
     doses = dose_on(frame).reindex(frame.index)
-    for label, dose in zip(owners, doses):
-        out[label].append(as_float(dose))
-    return out
+    dose = pd.to_numeric(map_distinct(doses, as_float), errors="coerce").to_numpy(dtype="float64")
+    missing = np.bincount(owner, weights=np.isnan(dose), minlength=len(labels)) > 0
+    not_zero = np.bincount(owner, weights=~np.isnan(dose) & (dose != 0), minlength=len(labels)) > 0
+    return {label: (bool(m), bool(z)) for label, m, z in zip(labels, missing, not_zero)}
 
 
 def _severe_onsets(flares: pd.DataFrame) -> dict:

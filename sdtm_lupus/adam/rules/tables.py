@@ -36,7 +36,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
+
+from sdtm_lupus.distinct import map_distinct
 
 
 def assert_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
@@ -77,3 +80,22 @@ def as_float(value: object) -> float | None:
     if value is None or isinstance(value, str) or pd.isna(value):
         return None
     return float(value)
+
+
+def date_ordinals(values: pd.Series) -> np.ndarray:
+    """Dates (strict, as `as_date`) as float day numbers (`date.toordinal`), NaN when missing:
+    computed once per distinct value, so dates compare and subtract as numbers."""
+    def ordinal(value) -> float:
+        d = as_date(value)
+        return np.nan if d is None else float(d.toordinal())
+    return map_distinct(values, ordinal).to_numpy(dtype="float64")
+
+
+def per_subject(usubjid: pd.Series, by_subject) -> np.ndarray:
+    """`by_subject.get(u)` for each row's subject (a Mapping or a Series indexed by USUBJID),
+    looked up once per distinct subject; an object array aligned to `usubjid`."""
+    codes, uniques = pd.factorize(usubjid, use_na_sentinel=False)
+    table = np.empty(len(uniques), dtype=object)
+    for i, u in enumerate(uniques):
+        table[i] = by_subject.get(u)
+    return table[codes]

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
-from sdtm_lupus.adam.rules.flares import MILD_MODERATE, SEVERE
+from sdtm_lupus.adam.rules.flares import (
+    MILD_MODERATE,
+    SEVERE,
+    day_ordinals,
+    inside_interval,
+    ordinal_dates,
+    subject_pairs,
+)
 from sdtm_lupus.adam.rules.tables import as_date_or_none, assert_columns
 from sdtm_lupus.config.study import RuleParameters
 
@@ -43,47 +51,58 @@ def compute_first_flare(flares: pd.DataFrame, subjects: pd.DataFrame, params: Ru
     "First" = earliest onset, then earliest occasion date, then OCC."""
     assert_columns(flares, FLARE_COLUMNS, "compute_first_flare flares")
     assert_columns(subjects, ("USUBJID", "TRTSDT"), "compute_first_flare subjects")
-    best: dict[str, tuple] = {}
-    for u, occ, adt, cat, onset in zip(flares["USUBJID"], flares["OCC"], flares["ADT"], flares["AVALC"],
-                                       flares["ONSETDT"]):
-        onset = as_date_or_none(onset)
-        if cat in categories and onset is not None:
-            key = (onset, as_date_or_none(adt) or onset, occ)
-            if u not in best or key < best[u][0]:
-                best[u] = (key, cat)
-    rows = []
-    for u, trtsdt in zip(subjects["USUBJID"], subjects["TRTSDT"]):
-        end = horizon_date(as_date_or_none(trtsdt), params)
-        hit = best.get(u)
-        if hit is not None and end is not None and hit[0][0] <= end:
-            rows.append({"ONSETDT": hit[0][0], "OCC": hit[0][2], "AVALC": hit[1]})
-        else:
-            rows.append({"ONSETDT": None, "OCC": None, "AVALC": None})
-    return pd.DataFrame(rows, index=subjects.index, columns=["ONSETDT", "OCC", "AVALC"], dtype=object)
+    onset, adt = day_ordinals(flares["ONSETDT"]), day_ordinals(flares["ADT"])
+    adt = np.where(np.isnan(adt), onset, adt)
+    occ = pd.to_numeric(flares["OCC"], errors="coerce").to_numpy(dtype="float64")
+    subject, _ = pd.factorize(flares["USUBJID"])
+    rows = np.flatnonzero(flares["AVALC"].isin(list(categories)).to_numpy() & ~np.isnan(onset))
+    ranked = rows[np.lexsort((rows, occ[rows], adt[rows], onset[rows], subject[rows]))]   # ties: the first row
+    best = ranked[np.r_[True, subject[ranked][1:] != subject[ranked][:-1]][:len(ranked)]]    # per subject its first
+    found = pd.Index(flares["USUBJID"].to_numpy(dtype=object)[best]).get_indexer(subjects["USUBJID"])
+    row = _take(best, found, -1)
+    end = day_ordinals(subjects["TRTSDT"]) + (params.flare_horizon_day - 1)
+    with np.errstate(invalid="ignore"):
+        row[~(_take(onset, row, np.nan) <= end)] = -1        # none by day 365 (or no TRTSDT)
+    picked = row >= 0
+    out = pd.DataFrame({c: np.full(len(subjects), None, dtype=object) for c in ("ONSETDT", "OCC", "AVALC")},
+                       index=subjects.index)
+    out.loc[picked, "ONSETDT"] = ordinal_dates(onset[row[picked]])
+    out.loc[picked, "OCC"] = np.array([*flares["OCC"].tolist(), None], dtype=object)[row[picked]]
+    out.loc[picked, "AVALC"] = flares["AVALC"].to_numpy(dtype=object)[row[picked]]
+    return out
 
 
-def dated_occasions_by_subject(occasions: pd.DataFrame) -> dict[str, list[tuple[date, object]]]:
-    """USUBJID -> (ADT, OCC) of its dated occasions, in input order."""
-    by_subject: dict[str, list[tuple[date, object]]] = {}
-    for u, occ, adt in zip(occasions["USUBJID"], occasions["OCC"], occasions["ADT"]):
-        if (day := as_date_or_none(adt)) is not None:
-            by_subject.setdefault(u, []).append((day, occ))
-    return by_subject
+def _take(values: np.ndarray, positions: np.ndarray, missing) -> np.ndarray:
+    """values at each position; `missing` where the position is -1."""
+    return np.append(values, missing)[np.where(positions >= 0, positions, len(values))]
+
+
+def last_occasion_between(occasions: pd.DataFrame, subjects: pd.DataFrame, after: np.ndarray,
+                          upto: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per subject row: (day number, OCC) of its last dated occasion (by ADT, then OCC) after day
+    `after` (no bound when NaN) and on or before day `upto` (none when NaN): NaN / None when none."""
+    pair_subject, pair_occ = subject_pairs(subjects["USUBJID"].to_numpy(dtype=object),
+                                           occasions["USUBJID"].to_numpy(dtype=object))
+    adt = day_ordinals(occasions["ADT"])[pair_occ]
+    occ = pd.to_numeric(occasions["OCC"], errors="coerce").to_numpy(dtype="float64")[pair_occ]
+    hit = np.flatnonzero(inside_interval(adt, after[pair_subject], upto[pair_subject]))
+    ranked = hit[np.lexsort((occ[hit], adt[hit], pair_subject[hit]))]
+    last = ranked[np.r_[pair_subject[ranked][1:] != pair_subject[ranked][:-1], True][:len(ranked)]]
+    day = np.full(len(subjects), np.nan)
+    day[pair_subject[last]] = adt[last]
+    number = np.full(len(subjects), None, dtype=object)
+    number[pair_subject[last]] = np.array([*occasions["OCC"].tolist(), None], dtype=object)[pair_occ[last]]
+    return day, number
 
 
 def compute_censoring(occasions: pd.DataFrame, subjects: pd.DataFrame, params: RuleParameters) -> pd.DataFrame:
     """R6 censoring per subject (aligned to `subjects`): the last occasion dated after day 1 and
     on or before day 365 (ADT, OCC); ADT = TRTSDT and OCC None when there is none."""
     assert_columns(occasions, ("USUBJID", "OCC", "ADT"), "compute_censoring occasions")
-    by_subject = dated_occasions_by_subject(occasions)
-    rows = []
-    for u, trtsdt in zip(subjects["USUBJID"], subjects["TRTSDT"]):
-        day1 = as_date_or_none(trtsdt)
-        end = horizon_date(day1, params)
-        inside = [x for x in by_subject.get(u, []) if day1 is not None and day1 < x[0] <= end]
-        last = max(inside, key=lambda x: (x[0], x[1])) if inside else None
-        rows.append({"ADT": last[0] if last else day1, "OCC": last[1] if last else None})
-    return pd.DataFrame(rows, index=subjects.index, columns=["ADT", "OCC"], dtype=object)
+    day1 = day_ordinals(subjects["TRTSDT"])
+    day, occ = last_occasion_between(occasions, subjects, day1, day1 + (params.flare_horizon_day - 1))
+    adt = np.where(np.isnan(day), day1, day)
+    return pd.DataFrame({"ADT": ordinal_dates(adt), "OCC": occ}, index=subjects.index, dtype=object)
 
 
 def derive_param_tte(flares: pd.DataFrame, occasions: pd.DataFrame, subjects: pd.DataFrame,
@@ -106,17 +125,18 @@ def derive_param_tte(flares: pd.DataFrame, occasions: pd.DataFrame, subjects: pd
     first = compute_first_flare(flares, subjects, params, categories)
     censor = compute_censoring(occasions, subjects, params)
     rows = []
-    for label, u, trtsdt in zip(subjects.index, subjects["USUBJID"], subjects["TRTSDT"]):
+    for u, trtsdt, onset, cat, occ, censor_adt, censor_occ in zip(
+            subjects["USUBJID"], subjects["TRTSDT"], first["ONSETDT"].tolist(), first["AVALC"].tolist(),
+            first["OCC"].tolist(), censor["ADT"].tolist(), censor["OCC"].tolist()):
         start = as_date_or_none(trtsdt)
         row = {"USUBJID": u, "PARAMCD": kind, "PARAM": param, "STARTDT": start, "FLCAT": None}
         if start is None:
             row.update(ADT=None, AVAL=None, CNSR=None, EVNTDESC=NO_START, CNSDTDSC=None, OCC=None)
-        elif first.at[label, "ONSETDT"] is not None:
-            row.update(ADT=first.at[label, "ONSETDT"], CNSR=0, EVNTDESC=EVENT_TEXT[first.at[label, "AVALC"]],
-                       CNSDTDSC=None, OCC=first.at[label, "OCC"], FLCAT=first.at[label, "AVALC"])
-        elif censor.at[label, "OCC"] is not None:
-            row.update(ADT=censor.at[label, "ADT"], CNSR=1, EVNTDESC=LAST_OCCASION[0],
-                       CNSDTDSC=LAST_OCCASION[1].format(day=params.flare_horizon_day), OCC=censor.at[label, "OCC"])
+        elif onset is not None:
+            row.update(ADT=onset, CNSR=0, EVNTDESC=EVENT_TEXT[cat], CNSDTDSC=None, OCC=occ, FLCAT=cat)
+        elif censor_occ is not None:
+            row.update(ADT=censor_adt, CNSR=1, EVNTDESC=LAST_OCCASION[0],
+                       CNSDTDSC=LAST_OCCASION[1].format(day=params.flare_horizon_day), OCC=censor_occ)
         else:
             row.update(ADT=start, CNSR=1, EVNTDESC=NO_OCCASION[0], CNSDTDSC=NO_OCCASION[1], OCC=None)
         if start is not None:
