@@ -109,5 +109,5 @@ def derive_lobxfl(df: pd.DataFrame, dtc: str, ref_dtc: pd.Series, by: list[str],
         ok &= valid.astype(bool)
     candidates = df.loc[ok, by].assign(_when=full_time[ok], _pos=np.arange(len(df))[ok.to_numpy()])
     last = candidates.sort_values([*by, "_when", "_pos"], kind="stable").groupby(by, sort=False).tail(1)
-    flagged = set(last.index)
-    return pd.Series(["Y" if i in flagged else None for i in df.index], index=df.index, dtype=object)
+    flagged = df.index.isin(last.index)
+    return pd.Series(np.where(flagged, "Y", None).astype(object), index=df.index, dtype=object)
