@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from sdtm_lupus.findings import Finding
@@ -99,11 +100,7 @@ def reconcile(forms: Forms, datasets: dict[str, pd.DataFrame], ctx: MapContext) 
 
     A row is mapped when some output record carries its (_file, _row) provenance.
     """
-    mapped: dict[str, set[int]] = {}
-    for df in datasets.values():
-        if FILE in df and SRCROW in df and len(df):
-            for file, rows in df[[FILE, SRCROW]].dropna().groupby(FILE)[SRCROW]:
-                mapped.setdefault(file, set()).update(int(r) for r in rows)
+    mapped = _mapped_rows(datasets)
     noted: dict[str, set[int]] = {}
     for f in ctx.findings:
         if f.file and f.row is not None:
@@ -112,10 +109,11 @@ def reconcile(forms: Forms, datasets: dict[str, pd.DataFrame], ctx: MapContext) 
     for name, form in sorted(forms.items()):
         if name in ctx.deferred:
             continue
-        rows = set(int(r) for r in form.data[ROW])
-        done = rows & mapped.get(form.file, set())
-        explained = (rows - done) & noted.get(form.file, set())
-        lost = sorted(rows - done - explained)
+        rows = np.unique(form.data[ROW].to_numpy().astype(np.int64))
+        done = rows[np.isin(rows, mapped.get(form.file, []))]
+        explained = np.setdiff1d(rows, done)
+        explained = explained[np.isin(explained, np.fromiter(noted.get(form.file, ()), dtype=np.int64))]
+        lost = np.setdiff1d(np.setdiff1d(rows, done), explained).tolist()      # sorted
         summary[name] = {"read": len(rows), "mapped": len(done), "rejected": len(explained), "lost": len(lost)}
         for row in lost[:50]:
             ctx.findings.append(Finding(rule="MAP-ROW-UNMAPPED", severity="error", dataset=name, file=form.file,
@@ -125,3 +123,16 @@ def reconcile(forms: Forms, datasets: dict[str, pd.DataFrame], ctx: MapContext) 
                                         message=f"{len(lost) - 50} more rows are in no output record"))
     ctx.reconciliation = summary
     return summary
+
+
+def _mapped_rows(datasets: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """Per source file, the distinct raw rows (_row, as integers) some record of the datasets carries."""
+    parts: dict[str, list[np.ndarray]] = {}
+    for df in datasets.values():
+        if FILE in df and SRCROW in df and len(df):
+            both = df[[FILE, SRCROW]].dropna()
+            codes, files = pd.factorize(both[FILE])
+            rows = both[SRCROW].to_numpy().astype(np.int64)
+            for k, file in enumerate(files):
+                parts.setdefault(file, []).append(rows[codes == k])
+    return {file: np.unique(np.concatenate(arrays)) for file, arrays in parts.items()}

@@ -290,6 +290,8 @@ def _qc(state: MapState, inst: Instrument, occasions: dict[str, pd.DataFrame], d
 
 def _qc_numbers(ctx: MapContext, inst: Instrument, form: Form, c: pd.DataFrame) -> None:
     for item in inst.items:
+        if item.range is None and item.decimals is None:
+            continue
         v = pd.to_numeric(c[item.column], errors="coerce")
         checks = []
         if item.range is not None:
