@@ -92,7 +92,28 @@ def finish_dataset(name: str, df: pd.DataFrame, ctx: MapContext) -> pd.DataFrame
         order = ["USUBJID", seq] if seq else [k for k in spec.keys if k != "STUDYID"]
     else:
         order = list(spec.keys)
+    if _in_order(df, order):      # built in its final order (QS): nothing to move
+        return df.reset_index(drop=True)
     return sorted_rows(df, order, consume=True)       # df: this function's conformed copy
+
+
+def _in_order(df: pd.DataFrame, keys: list[str]) -> bool:
+    """The rows are already as a stable sort by `keys` leaves them (no missing key; any doubt: False)."""
+    if len(df) < 2:
+        return False
+    undecided = np.ones(len(df) - 1, dtype=bool)       # pairs of neighbours equal on the keys so far
+    try:
+        for key in dict.fromkeys(keys):
+            values = df[key].to_numpy()
+            if pd.isna(values).any():
+                return False
+            before, after = values[:-1], values[1:]
+            if (undecided & (before > after)).any():
+                return False
+            undecided &= before == after
+    except TypeError:        # values that do not compare (mixed types): let the sort decide
+        return False
+    return True
 
 
 def reconcile(forms: Forms, datasets: dict[str, pd.DataFrame], ctx: MapContext) -> dict[str, dict[str, int]]:
