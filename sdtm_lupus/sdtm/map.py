@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sdtm_lupus.findings import Finding
-from sdtm_lupus.frames import sorted_rows
+from sdtm_lupus.frames import sorted_rows, take_rows
 from sdtm_lupus.readers.forms import ROW, Forms
 from sdtm_lupus.sdtm import ae, cm, dm, ds, ex, lb, mh, qs, suppdm, suppex, sv, trial_design, vs
 from sdtm_lupus.sdtm.builder_state import MapState
@@ -87,7 +87,12 @@ def finish_dataset(name: str, df: pd.DataFrame, ctx: MapContext) -> pd.DataFrame
         from sdtm_lupus.sdtm.timing import derive_seq
 
         order = [k for k in spec.keys if k not in ("STUDYID", "USUBJID", seq)]
-        df[seq] = derive_seq(df, [*order, SRCROW] if SRCROW in df else order)
+        order = [*order, SRCROW] if SRCROW in df else order
+        if "USUBJID" in spec.names:
+            positions = _numbered(df, seq, order)
+            if positions is not None:       # the sort that numbers the records is the final order
+                return _taken(df, positions)
+        df[seq] = derive_seq(df, order)
     if "USUBJID" in spec.names:
         order = ["USUBJID", seq] if seq else [k for k in spec.keys if k != "STUDYID"]
     else:
@@ -95,6 +100,29 @@ def finish_dataset(name: str, df: pd.DataFrame, ctx: MapContext) -> pd.DataFrame
     if _in_order(df, order):      # built in its final order (QS): nothing to move
         return df.reset_index(drop=True)
     return sorted_rows(df, order, consume=True)       # df: this function's conformed copy
+
+
+def _numbered(df: pd.DataFrame, seq: str, order: list[str]) -> np.ndarray | None:
+    """derive_seq(df, order) into df[seq], returning the row positions sorted by USUBJID and seq (the same
+    stable sort: USUBJID, then order); None (nothing done) when a USUBJID is missing."""
+    keys = list(dict.fromkeys(["USUBJID", *order]))
+    ranked = df[keys].reset_index(drop=True).sort_values(["USUBJID", *order], kind="stable", na_position="last")
+    subject = ranked["USUBJID"].to_numpy()
+    if pd.isna(subject).any():
+        return None
+    idx = np.arange(len(subject))
+    numbers = np.empty(len(subject))
+    positions = ranked.index.to_numpy()
+    numbers[positions] = idx - np.maximum.accumulate(np.where(np.r_[True, subject[1:] != subject[:-1]], idx, 0)) + 1
+    df[seq] = numbers
+    return positions
+
+
+def _taken(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """sorted_rows' result for rows already ranked (positions: the sorted order)."""
+    if np.array_equal(positions, np.arange(len(df))):
+        return df.reset_index(drop=True)
+    return take_rows(df, positions, consume=True)
 
 
 def _in_order(df: pd.DataFrame, keys: list[str]) -> bool:

@@ -365,18 +365,27 @@ def _qc_transitions(ctx: MapContext, inst: Instrument, form: Form, c: pd.DataFra
     long = long.join(pd.DataFrame(c[cols].to_numpy(), columns=cols)).melt(
         id_vars=["USUBJID", "QSDTC", "_pos"], value_vars=cols, var_name="_col", value_name="_grade")
     long = long[long["_grade"].notna()].sort_values(["USUBJID", "_col", "QSDTC", "_pos"], na_position="last")
-    by = [long["USUBJID"], long["_col"]]
+    # the rows of one subject's item are contiguous: `start` marks the first of each
+    subject, col = long["USUBJID"].to_numpy(), long["_col"].to_numpy()
+    start = np.r_[True, (subject[1:] != subject[:-1]) | (col[1:] != col[:-1])].astype(bool)
+    grade = long["_grade"]
     for before, after in inst.forbidden_transitions:
-        seen_before = long["_grade"].eq(before).groupby(by).cummax()
-        seen_other = long["_grade"].ne(before).groupby(by).cummax()
-        prev_before = seen_before.groupby(by).shift(fill_value=False).astype(bool)
-        prev_other = seen_other.groupby(by).shift(fill_value=False).astype(bool)
-        hit = long[long["_grade"].eq(after) & prev_before & ~prev_other]
+        prev_before = _seen_before(grade.eq(before).to_numpy(), start)
+        prev_other = _seen_before(grade.ne(before).to_numpy(), start)
+        hit = long[grade.eq(after).to_numpy() & prev_before & ~prev_other]
         for col, group in hit.groupby("_col", sort=True):
             ctx.report("QC-BILAG-E-TO-D", "notice",
                        f"{col} graded {{value}} while every earlier {inst.name} grade of the subject was {before}: "
                        f"{before} -> {after} implies an involvement no assessment recorded; kept as collected",
                        form, col, form.data.iloc[np.sort(group["_pos"].to_numpy())][["SUBJID", col, ROW]])
+
+
+def _seen_before(flag: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Per row: the flag holds on an earlier row of its group (groups: contiguous runs, `start` on the
+    first row of each) - a grouped cummax shifted by one row within the group."""
+    count = np.cumsum(flag)
+    before_group = np.maximum.accumulate(np.where(start, count - flag, 0))     # flags before the group
+    return (count - flag - before_group) > 0
 
 
 def _qc_calls(ctx: MapContext, inst: Instrument, form: Form, c: pd.DataFrame) -> None:
