@@ -158,11 +158,11 @@ def reconcile(forms: Forms, datasets: dict[str, pd.DataFrame], ctx: MapContext) 
     for name, form in sorted(forms.items()):
         if name in ctx.deferred:
             continue
-        rows = np.unique(form.data[ROW].to_numpy().astype(np.int64))
-        done = rows[np.isin(rows, mapped.get(form.file, []))]
-        explained = np.setdiff1d(rows, done)
-        explained = explained[np.isin(explained, np.fromiter(noted.get(form.file, ()), dtype=np.int64))]
-        lost = np.setdiff1d(np.setdiff1d(rows, done), explained).tolist()      # sorted
+        rows = _sorted_distinct(form.data[ROW].to_numpy().astype(np.int64))
+        is_done = np.isin(rows, mapped.get(form.file, np.empty(0, dtype=np.int64)))
+        done, undone = rows[is_done], rows[~is_done]
+        is_explained = np.isin(undone, np.fromiter(noted.get(form.file, ()), dtype=np.int64))
+        explained, lost = undone[is_explained], undone[~is_explained].tolist()      # sorted
         summary[name] = {"read": len(rows), "mapped": len(done), "rejected": len(explained), "lost": len(lost)}
         for row in lost[:50]:
             ctx.findings.append(Finding(rule="MAP-ROW-UNMAPPED", severity="error", dataset=name, file=form.file,
@@ -184,4 +184,10 @@ def _mapped_rows(datasets: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
             rows = both[SRCROW].to_numpy().astype(np.int64)
             for k, file in enumerate(files):
                 parts.setdefault(file, []).append(rows[codes == k])
-    return {file: np.unique(np.concatenate(arrays)) for file, arrays in parts.items()}
+    return {file: _sorted_distinct(np.concatenate(arrays)) for file, arrays in parts.items()}
+
+
+def _sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """np.unique by a sort (numpy's hash-based unique is slower on millions of integers)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
