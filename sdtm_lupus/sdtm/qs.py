@@ -63,8 +63,9 @@ def _assemble(state: MapState, present: list[Instrument], occasions: dict[str, p
     occ = pd.concat([occasions[inst.form][_OCCASION_COLUMNS] for inst in present], ignore_index=True)
     first_row = np.cumsum([0] + [len(occasions[inst.form]) for inst in present])
     first_item = np.cumsum([0] + [len(inst.items) + 1 for inst in present])
-    pos = np.concatenate([p["_pos"] + first_row[k] for k, p in enumerate(parts)])
-    item = np.concatenate([p["_item"] + first_item[k] for k, p in enumerate(parts)])
+    # each part's arrays are released (popped) once gathered: memory holds the result and one column in flight
+    pos = np.concatenate([p.pop("_pos") + first_row[k] for k, p in enumerate(parts)])
+    item = np.concatenate([p.pop("_item") + first_item[k] for k, p in enumerate(parts)])
     # per item of every instrument, then its QSALL (a row not done): the item's constant columns
     items = [(inst, i) for inst in present for i in (*inst.items, None)]
     testcd = [i.testcd if i else QSALL[0] for _, i in items]
@@ -73,15 +74,15 @@ def _assemble(state: MapState, present: list[Instrument], occasions: dict[str, p
         return np.array(values, dtype=object)
 
     # QSSEQ: 1..n per subject in the order of the raw rows' rank, then of the item
-    rank = occ["_rank"].to_numpy()[pos]
-    order = np.argsort(rank * (n_codes + 1) + np.array([test_order[c] for c in testcd])[item], kind="stable")
+    key = occ["_rank"].to_numpy()[pos] * (n_codes + 1)
+    key += np.array([test_order[c] for c in testcd])[item]
+    order = np.argsort(key, kind="stable")
+    del key
     pos, item = pos[order], item[order]
-    subj = occ["_subj"].to_numpy()[pos]
-    idx = np.arange(len(pos))
-    seq = idx - np.maximum.accumulate(np.where(np.r_[True, subj[1:] != subj[:-1]], idx, 0)) + 1
+    seq = _numbers_per_subject(occ["_subj"].to_numpy()[pos])
 
     def record(name: str) -> np.ndarray:
-        return np.concatenate([p[name] for p in parts])[order]
+        return np.concatenate([p.pop(name) for p in parts])[order]
 
     def text(values: np.ndarray) -> pd.Series:
         return pd.Series(values, dtype=object, copy=False)
@@ -91,34 +92,49 @@ def _assemble(state: MapState, present: list[Instrument], occasions: dict[str, p
         values = column.to_numpy(dtype=object, na_value=None) if column.dtype != "float64" else column.to_numpy()
         return pd.Series(values[pos], dtype=column.dtype if column.dtype == "float64" else object, copy=False)
 
+    columns = {"QSORRES": text(record("QSORRES")), "QSSTRESC": text(record("QSSTRESC")),
+               "QSSTRESN": pd.Series(record("QSSTRESN"), dtype="float64", copy=False),
+               "QSSTAT": text(record("QSSTAT"))}
     n = len(pos)
-    stat = record("QSSTAT")
     testcds = table(testcd)[item]
     qs = pd.DataFrame({
-        "STUDYID": text(np.full(n, state.study.studyid, dtype=object)),
-        "DOMAIN": text(np.full(n, "QS", dtype=object)),
+        "STUDYID": text(_repeat(state.study.studyid, n)),
+        "DOMAIN": text(_repeat("QS", n)),
         "USUBJID": from_occasion("USUBJID"),
         "QSGRPID": from_occasion("QSGRPID"),
         "QSTESTCD": text(testcds),
         "QSTEST": text(table([i.test if i else QSALL[1] for _, i in items])[item]),
         "QSCAT": text(table([inst.qscat for inst, _ in items])[item]),
         "QSSCAT": text(table([i.scat if i else None for _, i in items])[item]),
-        "QSORRES": text(record("QSORRES")),
-        "QSSTRESC": text(record("QSSTRESC")),
-        "QSSTRESN": pd.Series(record("QSSTRESN"), dtype="float64", copy=False),
-        "QSSTAT": text(stat),
+        **columns,
         "VISITNUM": from_occasion("VISITNUM"),
         "VISIT": from_occasion("VISIT"),
         "EPOCH": from_occasion("EPOCH"),
         "QSDTC": from_occasion("QSDTC"),
         "QSDY": from_occasion("QSDY"),
         "QSEVLINT": text(table([i.evlint if i else None for _, i in items])[item]),
-        FILE: pd.Series(table([state.file(inst.form) for inst, _ in items])[item], dtype="str"),
+        FILE: pd.Series(pd.array([state.file(inst.form) for inst, _ in items], dtype="str").take(item), copy=False),
         SRCROW: pd.Series(occ[SRCROW].to_numpy()[pos], dtype="int64", copy=False),
-        "QSLOBXFL": _lobxfl(occ, pos, order, testcds, stat),
-        "QSSEQ": pd.Series(seq, dtype="float64"),
+        "QSLOBXFL": _lobxfl(occ, pos, order, testcds, columns["QSSTAT"].to_numpy()),
+        "QSSEQ": pd.Series(seq, dtype="float64", copy=False),
     }, copy=False)
     return qs
+
+
+def _repeat(value: str, n: int) -> np.ndarray:
+    """An object array holding `value` n times, one shared str (np.full makes a str object per cell)."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
+def _numbers_per_subject(subject: np.ndarray) -> np.ndarray:
+    """1..n over each run of equal subjects (rows sorted by subject), as floats."""
+    idx = np.arange(len(subject))
+    start = np.where(np.r_[True, subject[1:] != subject[:-1]], idx, 0)
+    np.maximum.accumulate(start, out=start)
+    seq = (idx - start + 1).astype("float64")
+    return seq
 
 
 def _lobxfl(occ: pd.DataFrame, pos: np.ndarray, order: np.ndarray, testcd: np.ndarray, stat: np.ndarray) -> pd.Series:
@@ -202,7 +218,7 @@ def _records(inst: Instrument, c: pd.DataFrame, raw: pd.DataFrame) -> dict[str, 
     if multi:
         n = int(empty_row.sum())
         parts.append((np.flatnonzero(empty_row), np.full(n, None), np.full(n, None), np.full(n, np.nan),
-                      np.full(n, NOT_DONE, dtype=object)))
+                      _repeat(NOT_DONE, n)))
     pos, orres, stresc, stresn, stat = (np.concatenate(arrays) for arrays in zip(*parts))
     item_idx = np.repeat(np.arange(len(parts)), [len(p[0]) for p in parts])
     return {"_pos": pos, "_item": item_idx, "QSORRES": orres.astype(object), "QSSTRESC": stresc.astype(object),

@@ -110,4 +110,5 @@ def derive_lobxfl(df: pd.DataFrame, dtc: str, ref_dtc: pd.Series, by: list[str],
     candidates = df.loc[ok, by].assign(_when=full_time[ok], _pos=np.arange(len(df))[ok.to_numpy()])
     last = candidates.sort_values([*by, "_when", "_pos"], kind="stable").groupby(by, sort=False).tail(1)
     flagged = df.index.isin(last.index)
-    return pd.Series(np.where(flagged, "Y", None).astype(object), index=df.index, dtype=object)
+    flags = np.array([None, "Y"], dtype=object)      # one shared "Y" (np.where would make one str per row)
+    return pd.Series(flags[flagged.astype(np.intp)], index=df.index, dtype=object)
