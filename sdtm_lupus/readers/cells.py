@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -47,14 +47,17 @@ def non_ascii(text: str) -> str:
     return "" if text.isascii() else describe(text, [c for c in text if ord(c) > 127])
 
 
-def hostile_cells(form: Form, columns: Iterable[str] | None = None) -> list[Finding]:
-    """One error per cell of `form` holding a control or invisible character (capped per rule)."""
+def hostile_cells(form: Form, columns: Iterable[str] | None = None,
+                  distinct: Mapping[str, Iterable] | None = None) -> list[Finding]:
+    """One error per cell of `form` holding a control or invisible character (capped per rule).
+    distinct: the distinct values of columns, when the caller has them already."""
     data = form.data
     findings: list[Finding] = []
     counts: dict[str, int] = {}
     for column in columns if columns is not None else [c for c in data.columns if c != ROW]:
         values = data[column]
-        uniques = [u for u in pd.unique(values) if isinstance(u, str)]
+        known = distinct.get(column) if distinct is not None else None
+        uniques = [u for u in (pd.unique(values) if known is None else known) if isinstance(u, str)]
         if not uniques or not HOSTILE.search("\n".join(uniques)):
             continue
         bad = {u for u in uniques if HOSTILE.search(u)}

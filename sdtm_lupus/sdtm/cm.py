@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from sdtm_lupus.config.mapping import Drug
@@ -123,12 +124,19 @@ def overlapping_pairs(cm: pd.DataFrame, summed: pd.Series) -> list[tuple[int, in
                             "start": cm["CMSTDTC"].map(period_start),
                             "end": cm["CMENDTC"].map(period_end).where(cm["CMENRTPT"].isna(), date.max)})
     periods = periods[summed & periods["start"].notna() & periods["end"].notna()]
-    pairs = []
-    for _, group in periods.sort_values("start", kind="stable").groupby(["USUBJID", "CMDECOD"], sort=False):
-        recs = list(group.itertuples())
-        for i, a in enumerate(recs):
-            pairs += [(a.Index, b.Index) for b in recs[i + 1:] if b.start <= a.end and a.start <= b.end]
-    return pairs
+    ordered = periods.sort_values("start", kind="stable")
+    # groups numbered in order of first appearance; every (earlier, later) pair of records of a group
+    group = ordered.groupby(["USUBJID", "CMDECOD"], sort=False).ngroup().to_numpy()
+    records = pd.DataFrame({"g": group, "i": np.arange(len(ordered))})
+    both = records.merge(records, on="g", suffixes=("_a", "_b"))
+    both = both[both["i_a"] < both["i_b"]]
+    g, a, b = (both[c].to_numpy() for c in ("g", "i_a", "i_b"))
+    start, end = ordered["start"].to_numpy(dtype=object), ordered["end"].to_numpy(dtype=object)
+    overlap = ((start[b] <= end[a]) & (start[a] <= end[b])).astype(bool)
+    g, a, b = g[overlap], a[overlap], b[overlap]
+    order = np.lexsort((b, a, g))        # group, then earlier record, then later record
+    index = ordered.index.to_numpy()
+    return list(zip(index[a[order]].tolist(), index[b[order]].tolist()))
 
 
 def report_overlaps(cm: pd.DataFrame, form: Form, ctx: MapContext) -> None:

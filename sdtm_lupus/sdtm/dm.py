@@ -93,8 +93,7 @@ def _arms(dm: pd.DataFrame, enrol: pd.DataFrame, doses: pd.DataFrame, ctx: MapCo
     """ARM/ACTARM per SDTMIG: screen failures and untreated subjects get ARMNRS."""
     study = ctx.study
     planned = enrol["ARMCD_RAND"].where(enrol["ELIGIBLE"].ne("N"), None)
-    actual_codes = doses.groupby("USUBJID")["ARMCD_ACT"].agg(lambda s: tuple(sorted(set(s.dropna()))))
-    actual = dm["USUBJID"].map(actual_codes)
+    actual = dm["USUBJID"].map(_actual_arms(doses))
     arm_name = {a.armcd: a.arm for a in study.arms}
 
     armcd, actarmcd, armnrs, actarmud = [], [], [], []
@@ -117,6 +116,15 @@ def _arms(dm: pd.DataFrame, enrol: pd.DataFrame, doses: pd.DataFrame, ctx: MapCo
     dm["ACTARMUD"] = actarmud
     for col in ("ARM", "ACTARM"):
         dm[col] = dm[col].astype(object).where(dm[col].notna(), None)
+
+
+def _actual_arms(doses: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """Per subject, the distinct arm codes of the doses given, sorted (subjects without one: absent)."""
+    given = doses[["USUBJID", "ARMCD_ACT"]].dropna().drop_duplicates().sort_values(["USUBJID", "ARMCD_ACT"])
+    arms: dict[str, list[str]] = {}
+    for subject, code in zip(given["USUBJID"], given["ARMCD_ACT"]):
+        arms.setdefault(subject, []).append(code)
+    return {subject: tuple(codes) for subject, codes in arms.items()}
 
 
 def _check_age(dm: pd.DataFrame, enrol: pd.DataFrame, ctx: MapContext, file: str) -> None:

@@ -74,10 +74,8 @@ def build_lb(lab: pd.DataFrame, state: MapState, defs: LabTests) -> pd.DataFrame
     accepted = accept_ct_values(form, "LBORRESU", ctx, d["LBORRESU"][d["LBORRESU"].notna() & unit.isna()], "units")
     if accepted:
         unit = unit.where(unit.notna(), d["LBORRESU"].map(accepted))
-    factors = pd.DataFrame([(k, u, f) for k, t in defs.tests.items() for u, f in t.all_factors().items()],
-                           columns=["_def", "_unit", "_factor"])
-    factor = pd.Series(d[["_def"]].assign(_unit=unit).merge(factors, how="left", on=["_def", "_unit"])["_factor"]
-                       .to_numpy(), index=d.index)
+    factors = {(k, u): f for k, t in defs.tests.items() for u, f in t.all_factors().items()}
+    factor = _pair_lookup(d["_def"], unit, factors)
 
     # results, parsed once per distinct text
     texts = pd.Series(pd.unique(d["LBORRES"].dropna()), dtype=object)
@@ -132,17 +130,30 @@ def build_lb(lab: pd.DataFrame, state: MapState, defs: LabTests) -> pd.DataFrame
     }, index=d.index)
     # timing once per collection (subject, folder, date/time), not once per test
     keys = pd.DataFrame({"USUBJID": d["USUBJID"], "FOLDER": d["FOLDER"], "LBDTC": dtc})
-    visits = keys.drop_duplicates()
+    collection = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+    visits = keys.iloc[np.unique(collection, return_index=True)[1]].copy()    # = keys.drop_duplicates()
     visits["VISITNUM"], visits["VISIT"] = state.visit(visits["USUBJID"], visits["FOLDER"], visits["LBDTC"])
     visits["EPOCH"] = state.epoch(visits["LBDTC"], visits["USUBJID"])
     visits["LBDY"] = state.study_day(visits["LBDTC"], visits["USUBJID"])
-    timing = keys.merge(visits, how="left", on=list(keys.columns)).set_axis(d.index)
+    timing = visits.take(collection).set_axis(d.index)       # each row: its collection's timing
     lb[["VISITNUM", "VISIT", "EPOCH", "LBDY"]] = timing[["VISITNUM", "VISIT", "EPOCH", "LBDY"]]
     lb["LBLOBXFL"] = derive_lobxfl(lb.assign(_method=lb["LBMETHOD"].fillna("")), "LBDTC",
                                    state.ref(lb["USUBJID"], "RFXSTDTC"), ["USUBJID", "LBTESTCD", "LBSPEC", "_method"],
                                    valid=lb["LBORRES"].notna())
     lb[FILE], lb[SRCROW] = state.file("lab"), d[ROW]
     return lb
+
+
+def _pair_lookup(first: pd.Series, second: pd.Series, table: dict[tuple, float]) -> pd.Series:
+    """table[(first, second)] per row (NaN when the pair is missing or not in table), looked up once per
+    distinct pair: a left merge of the rows with the table, without the merge."""
+    fc, fu = pd.factorize(first)
+    sc, su = pd.factorize(second)
+    width = len(su) + 1
+    pc, pairs = pd.factorize(fc.astype(np.int64) * width + sc + 1)
+    found = np.array([table.get((fu[p // width], su[p % width - 1]), np.nan)
+                      if p >= 0 and p % width else np.nan for p in pairs] + [np.nan], dtype="float64")
+    return pd.Series(found[pc], index=first.index, dtype="float64")
 
 
 def _lookalikes(text: str) -> str:

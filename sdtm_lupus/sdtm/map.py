@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from sdtm_lupus.findings import Finding
-from sdtm_lupus.frames import sorted_rows
+from sdtm_lupus.frames import sorted_rows, take_rows
 from sdtm_lupus.readers.forms import ROW, Forms
 from sdtm_lupus.sdtm import ae, cm, dm, ds, ex, lb, mh, qs, suppdm, suppex, sv, trial_design, vs
 from sdtm_lupus.sdtm.builder_state import MapState
@@ -86,12 +87,61 @@ def finish_dataset(name: str, df: pd.DataFrame, ctx: MapContext) -> pd.DataFrame
         from sdtm_lupus.sdtm.timing import derive_seq
 
         order = [k for k in spec.keys if k not in ("STUDYID", "USUBJID", seq)]
-        df[seq] = derive_seq(df, [*order, SRCROW] if SRCROW in df else order)
+        order = [*order, SRCROW] if SRCROW in df else order
+        if "USUBJID" in spec.names:
+            positions = _numbered(df, seq, order)
+            if positions is not None:       # the sort that numbers the records is the final order
+                return _taken(df, positions)
+        df[seq] = derive_seq(df, order)
     if "USUBJID" in spec.names:
         order = ["USUBJID", seq] if seq else [k for k in spec.keys if k != "STUDYID"]
     else:
         order = list(spec.keys)
+    if _in_order(df, order):      # built in its final order (QS): nothing to move
+        return df.reset_index(drop=True)
     return sorted_rows(df, order, consume=True)       # df: this function's conformed copy
+
+
+def _numbered(df: pd.DataFrame, seq: str, order: list[str]) -> np.ndarray | None:
+    """derive_seq(df, order) into df[seq], returning the row positions sorted by USUBJID and seq (the same
+    stable sort: USUBJID, then order); None (nothing done) when a USUBJID is missing."""
+    keys = list(dict.fromkeys(["USUBJID", *order]))
+    ranked = df[keys].reset_index(drop=True).sort_values(["USUBJID", *order], kind="stable", na_position="last")
+    subject = ranked["USUBJID"].to_numpy()
+    if pd.isna(subject).any():
+        return None
+    idx = np.arange(len(subject))
+    numbers = np.empty(len(subject))
+    positions = ranked.index.to_numpy()
+    numbers[positions] = idx - np.maximum.accumulate(np.where(np.r_[True, subject[1:] != subject[:-1]], idx, 0)) + 1
+    df[seq] = numbers
+    return positions
+
+
+def _taken(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """sorted_rows' result for rows already ranked (positions: the sorted order)."""
+    if np.array_equal(positions, np.arange(len(df))):
+        return df.reset_index(drop=True)
+    return take_rows(df, positions, consume=True)
+
+
+def _in_order(df: pd.DataFrame, keys: list[str]) -> bool:
+    """The rows are already as a stable sort by `keys` leaves them (no missing key; any doubt: False)."""
+    if len(df) < 2:
+        return False
+    undecided = np.ones(len(df) - 1, dtype=bool)       # pairs of neighbours equal on the keys so far
+    try:
+        for key in dict.fromkeys(keys):
+            values = df[key].to_numpy()
+            if pd.isna(values).any():
+                return False
+            before, after = values[:-1], values[1:]
+            if (undecided & (before > after)).any():
+                return False
+            undecided &= before == after
+    except TypeError:        # values that do not compare (mixed types): let the sort decide
+        return False
+    return True
 
 
 def reconcile(forms: Forms, datasets: dict[str, pd.DataFrame], ctx: MapContext) -> dict[str, dict[str, int]]:
@@ -99,11 +149,7 @@ def reconcile(forms: Forms, datasets: dict[str, pd.DataFrame], ctx: MapContext) 
 
     A row is mapped when some output record carries its (_file, _row) provenance.
     """
-    mapped: dict[str, set[int]] = {}
-    for df in datasets.values():
-        if FILE in df and SRCROW in df and len(df):
-            for file, rows in df[[FILE, SRCROW]].dropna().groupby(FILE)[SRCROW]:
-                mapped.setdefault(file, set()).update(int(r) for r in rows)
+    mapped = _mapped_rows(datasets)
     noted: dict[str, set[int]] = {}
     for f in ctx.findings:
         if f.file and f.row is not None:
@@ -112,10 +158,11 @@ def reconcile(forms: Forms, datasets: dict[str, pd.DataFrame], ctx: MapContext) 
     for name, form in sorted(forms.items()):
         if name in ctx.deferred:
             continue
-        rows = set(int(r) for r in form.data[ROW])
-        done = rows & mapped.get(form.file, set())
-        explained = (rows - done) & noted.get(form.file, set())
-        lost = sorted(rows - done - explained)
+        rows = _sorted_distinct(form.data[ROW].to_numpy().astype(np.int64))
+        is_done = np.isin(rows, mapped.get(form.file, np.empty(0, dtype=np.int64)))
+        done, undone = rows[is_done], rows[~is_done]
+        is_explained = np.isin(undone, np.fromiter(noted.get(form.file, ()), dtype=np.int64))
+        explained, lost = undone[is_explained], undone[~is_explained].tolist()      # sorted
         summary[name] = {"read": len(rows), "mapped": len(done), "rejected": len(explained), "lost": len(lost)}
         for row in lost[:50]:
             ctx.findings.append(Finding(rule="MAP-ROW-UNMAPPED", severity="error", dataset=name, file=form.file,
@@ -125,3 +172,22 @@ def reconcile(forms: Forms, datasets: dict[str, pd.DataFrame], ctx: MapContext) 
                                         message=f"{len(lost) - 50} more rows are in no output record"))
     ctx.reconciliation = summary
     return summary
+
+
+def _mapped_rows(datasets: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """Per source file, the distinct raw rows (_row, as integers) some record of the datasets carries."""
+    parts: dict[str, list[np.ndarray]] = {}
+    for df in datasets.values():
+        if FILE in df and SRCROW in df and len(df):
+            both = df[[FILE, SRCROW]].dropna()
+            codes, files = pd.factorize(both[FILE])
+            rows = both[SRCROW].to_numpy().astype(np.int64)
+            for k, file in enumerate(files):
+                parts.setdefault(file, []).append(rows[codes == k])
+    return {file: _sorted_distinct(np.concatenate(arrays)) for file, arrays in parts.items()}
+
+
+def _sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """np.unique by a sort (numpy's hash-based unique is slower on millions of integers)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values

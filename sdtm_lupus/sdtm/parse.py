@@ -40,16 +40,43 @@ def parse_form(form: Form, ctx: MapContext) -> pd.DataFrame:
     """A frame with the form's common columns, typed reference columns, and ROW."""
     layout = load_raw_layout()
     data = form.data
-    ctx.findings.extend(hostile_cells(form))     # ODM cells (a CSV with such a cell never gets here)
+    cells = {col: Distinct(data[col]) for col in data.columns if col != ROW}     # each column factorised once
+    # ODM cells (a CSV with such a cell never gets here)
+    ctx.findings.extend(hostile_cells(form, distinct={col: d.uniques for col, d in cells.items()}))
+
+    def distinct(col: str) -> Distinct:
+        if col not in cells:
+            cells[col] = Distinct(data[col])
+        return cells[col]
+
     for col in IDENTIFIERS:
-        odd = data[col].map(non_ascii, na_action="ignore")
-        _bad(form, ctx, col, odd.fillna("").ne(""), "MAP-IDENTIFIER",
-             "an identifier must be ASCII; it contains " + odd.where(odd.fillna("").ne(""), ""))
-    out = {col: nullable(data[col]) for col in layout.common}
+        d = distinct(col)
+        odd = d.uniques.map(non_ascii, na_action="ignore")
+        bad = odd.fillna("").ne("")
+        _bad_distinct(form, ctx, col, d, bad, "MAP-IDENTIFIER",
+                      "an identifier must be ASCII; it contains " + odd.where(bad, ""))
+    out = {col: distinct(col).rows(nullable(distinct(col).uniques)) for col in layout.common}
     for column, kind in layout.forms[form.name].columns.items():
-        out[column] = _CLEANERS[kind](form, column, ctx)
+        out[column] = _CLEANERS[kind](form, column, ctx, distinct(column))
     out[ROW] = data[ROW]
     return pd.DataFrame(out, index=data.index)
+
+
+class Distinct:
+    """A raw column as its distinct texts (`uniques`, a Series of the column's dtype, missing values
+    included) and one code per row. Every cleaner is elementwise, so it runs on the distinct texts and
+    its results are taken back to the rows (`rows`): a lab form repeats a few thousand texts 600 000 times."""
+
+    def __init__(self, values: pd.Series):
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        self.index, self.codes = values.index, codes
+        self.uniques = pd.Series(uniques, copy=False)
+
+    def rows(self, per_unique: pd.Series) -> pd.Series:
+        """A Series over the distinct values -> the same values over the rows (dtype kept)."""
+        out = per_unique.take(self.codes)
+        out.index = self.index
+        return out
 
 
 def _bad(form: Form, ctx: MapContext, column: str, mask: pd.Series, rule: str, why: pd.Series | str,
@@ -64,65 +91,73 @@ def _bad(form: Form, ctx: MapContext, column: str, mask: pd.Series, rule: str, w
         ctx.report(rule, severity, f"{column} {{value!r}}: {reason}", form, column, group)
 
 
+def _bad_distinct(form: Form, ctx: MapContext, column: str, d: Distinct, bad: pd.Series, rule: str,
+                  why: pd.Series | str, severity: str = "error") -> None:
+    """_bad with the mask and reasons given per distinct value of the column."""
+    if not bad.any():
+        return
+    _bad(form, ctx, column, d.rows(bad).to_numpy(), rule, why if isinstance(why, str) else d.rows(why), severity)
+
+
 def nullable(values: pd.Series) -> pd.Series:
     """Object-dtype text with None for missing ("" or NaN): the convention of cleaned frames."""
     text = values.astype(object)
     return text.where(text.notna() & text.ne(""), None)
 
 
-def _text(form: Form, column: str, ctx: MapContext) -> pd.Series:
-    return nullable(form.data[column])
+def _text(form: Form, column: str, ctx: MapContext, d: Distinct) -> pd.Series:
+    return d.rows(nullable(d.uniques))
 
 
-def _date(form: Form, column: str, ctx: MapContext, *, full: bool = False) -> pd.Series:
-    iso, problem, partial = parse_dates(form.data[column], ctx.mapping.date_format(form.name, column))
-    _bad(form, ctx, column, problem.notna() & iso.isna(), "MAP-DATE", problem)
-    _bad(form, ctx, column, problem.notna() & iso.notna(), "MAP-DATE-PARTIAL", problem, "warning")
+def _date(form: Form, column: str, ctx: MapContext, d: Distinct, *, full: bool = False) -> pd.Series:
+    iso, problem, partial = parse_dates(d.uniques, ctx.mapping.date_format(form.name, column))
+    _bad_distinct(form, ctx, column, d, problem.notna() & iso.isna(), "MAP-DATE", problem)
+    _bad_distinct(form, ctx, column, d, problem.notna() & iso.notna(), "MAP-DATE-PARTIAL", problem, "warning")
     if full:
-        _bad(form, ctx, column, partial & problem.isna(), "MAP-DATE-INCOMPLETE",
-             "a complete date is required here; kept as the known part", "warning")
+        _bad_distinct(form, ctx, column, d, partial & problem.isna(), "MAP-DATE-INCOMPLETE",
+                      "a complete date is required here; kept as the known part", "warning")
     year = pd.to_numeric(iso.str[:4], errors="coerce")
     late, early = year > LAST_YEAR, year < FIRST_YEAR
-    _bad(form, ctx, column, late, "MAP-DATE-RANGE", f"after the year {LAST_YEAR}: not a plausible date")
+    _bad_distinct(form, ctx, column, d, late, "MAP-DATE-RANGE", f"after the year {LAST_YEAR}: not a plausible date")
     if column in BIRTH_DATES:
-        _bad(form, ctx, column, early, "MAP-DATE-RANGE", f"before the year {FIRST_YEAR}: check the birth date; "
-             "kept as collected", "warning")
+        _bad_distinct(form, ctx, column, d, early, "MAP-DATE-RANGE", f"before the year {FIRST_YEAR}: check the "
+                      "birth date; kept as collected", "warning")
     else:
-        _bad(form, ctx, column, early, "MAP-DATE-RANGE", f"before the year {FIRST_YEAR}: not a plausible date")
-    return iso.where(~(late | early) | (column in BIRTH_DATES) & early, None)
+        _bad_distinct(form, ctx, column, d, early, "MAP-DATE-RANGE",
+                      f"before the year {FIRST_YEAR}: not a plausible date")
+    return d.rows(iso.where(~(late | early) | (column in BIRTH_DATES) & early, None))
 
 
-def _time(form: Form, column: str, ctx: MapContext) -> pd.Series:
-    parsed = {v: parse_time(v, ctx.mapping.times) for v in pd.unique(form.data[column])}
-    results = [parsed[v] for v in form.data[column]]
-    iso = pd.Series([r[0] for r in results], index=form.data.index, dtype=object)
-    problem = pd.Series([r[1] for r in results], index=form.data.index, dtype=object)
-    _bad(form, ctx, column, problem.notna(), "MAP-TIME", problem)
-    return iso
+def _time(form: Form, column: str, ctx: MapContext, d: Distinct) -> pd.Series:
+    results = [parse_time(v, ctx.mapping.times) for v in d.uniques]
+    iso = pd.Series([r[0] for r in results], dtype=object)
+    problem = pd.Series([r[1] for r in results], dtype=object)
+    _bad_distinct(form, ctx, column, d, problem.notna(), "MAP-TIME", problem)
+    return d.rows(iso)
 
 
-def _number(form: Form, column: str, ctx: MapContext, *, integer: bool = False) -> pd.Series:
-    value, problem = parse_numbers(form.data[column], BOUNDS.get(column))
-    _bad(form, ctx, column, problem.notna(), "MAP-NUMBER", problem)
+def _number(form: Form, column: str, ctx: MapContext, d: Distinct, *, integer: bool = False) -> pd.Series:
+    value, problem = parse_numbers(d.uniques, BOUNDS.get(column))
+    _bad_distinct(form, ctx, column, d, problem.notna(), "MAP-NUMBER", problem)
     if integer:
         frac = value.notna() & (value != np.floor(value))
-        _bad(form, ctx, column, frac, "MAP-INTEGER", "not a whole number")
-    return value
+        _bad_distinct(form, ctx, column, d, frac, "MAP-INTEGER", "not a whole number")
+    return d.rows(value)
 
 
 MAX_CODE_DIGITS = 15   # a float (and an XPT number) holds every integer of up to 15 digits exactly
 
 
-def _digits(form: Form, column: str, ctx: MapContext) -> pd.Series:
+def _digits(form: Form, column: str, ctx: MapContext, d: Distinct) -> pd.Series:
     """A dictionary code (e.g. MedDRA): ASCII digits only, ASCII blanks around ignored; read as a number."""
-    text = form.data[column].str.strip(" \t\r\n")
+    text = d.uniques.str.strip(" \t\r\n")
     digits = text.str.fullmatch(r"[0-9]+").fillna(False).astype(bool)
     bad = (text != "") & ~digits
-    _bad(form, ctx, column, bad, "MAP-DIGITS", _why(text, bad, "a code must be digits only"))
+    _bad_distinct(form, ctx, column, d, bad, "MAP-DIGITS", _why(text, bad, "a code must be digits only"))
     long = digits & (text.str.len() > MAX_CODE_DIGITS)
-    _bad(form, ctx, column, long, "MAP-DIGITS", f"more than {MAX_CODE_DIGITS} digits: not a dictionary code")
+    _bad_distinct(form, ctx, column, d, long, "MAP-DIGITS", f"more than {MAX_CODE_DIGITS} digits: not a dictionary code")
     value = pd.to_numeric(text.where(digits & ~long, None), errors="coerce").astype("float64")
-    return value
+    return d.rows(value)
 
 
 def _why(text: pd.Series, mask: pd.Series, reason: str) -> pd.Series:
@@ -131,47 +166,50 @@ def _why(text: pd.Series, mask: pd.Series, reason: str) -> pd.Series:
     return (reason + odd.map(lambda o: f" (it contains {o})" if o else "")).reindex(text.index)
 
 
-def _yesno(form: Form, column: str, ctx: MapContext) -> pd.Series:
-    text = form.data[column].str.strip(BLANKS)
+def _yesno(form: Form, column: str, ctx: MapContext, d: Distinct) -> pd.Series:
+    text = d.uniques.str.strip(BLANKS)
     value = nullable(text.str.lower().map(YES_NO))
     bad = value.isna() & (text != "")
-    _bad(form, ctx, column, bad, "MAP-YESNO", _why(text, bad, "expected Yes or No"))
-    return value
+    _bad_distinct(form, ctx, column, d, bad, "MAP-YESNO", _why(text, bad, "expected Yes or No"))
+    return d.rows(value)
 
 
-def _checkbox(form: Form, column: str, ctx: MapContext) -> pd.Series:
-    text = form.data[column].str.strip(BLANKS)
+def _checkbox(form: Form, column: str, ctx: MapContext, d: Distinct) -> pd.Series:
+    text = d.uniques.str.strip(BLANKS)
     yes, no = ctx.mapping.checkbox_texts(form.name, column)
     checked = text.isin(yes)
     unknown = ~checked & ~text.isin(no)
-    _bad(form, ctx, column, unknown, "MAP-CHECKBOX", _why(text, unknown, f"expected one of {list(yes + no)}"))
-    return checked
+    _bad_distinct(form, ctx, column, d, unknown, "MAP-CHECKBOX", _why(text, unknown, f"expected one of {list(yes + no)}"))
+    return d.rows(checked)
 
 
-def _code(form: Form, column: str, ctx: MapContext) -> pd.Series:
+def _code(form: Form, column: str, ctx: MapContext, d: Distinct) -> pd.Series:
     """Through the value map; a value it lacks that is a term or synonym of the column's codelist is accepted
     (sdtm/ct_values.py); without a value map other values pass as collected."""
-    text = form.data[column]
+    text = d.uniques
     value_map = ctx.mapping.value_map(form.name, column)
     value = nullable(text.map(value_map or {}))
-    unmapped = text[value.isna() & (text != "")]
-    accepted = accept_ct_values(form, column, ctx, unmapped, "values")
-    if accepted:
-        value = value.where(value.notna(), text.map(accepted))
+    unmapped = value.isna() & (text != "")
+    if unmapped.any():      # the candidates as rows: accept_ct_values reports rows and counts
+        rows = form.data[column]
+        accepted = accept_ct_values(form, column, ctx, rows[d.rows(unmapped).to_numpy()], "values")
+        if accepted:
+            value = value.where(value.notna(), text.map(accepted))
     if value_map is None:
-        return value.where(value.notna(), nullable(text))
+        return d.rows(value.where(value.notna(), nullable(text)))
     bad = value.isna() & (text != "")
-    _bad(form, ctx, column, bad, "MAP-CODE", _why(text, bad, f"not in the mapping's value map {form.name}.{column}"))
-    return value
+    _bad_distinct(form, ctx, column, d, bad, "MAP-CODE",
+                  _why(text, bad, f"not in the mapping's value map {form.name}.{column}"))
+    return d.rows(value)
 
 
 _CLEANERS = {
     "text": _text,
     "date": _date,
-    "fulldate": lambda f, c, x: _date(f, c, x, full=True),
+    "fulldate": lambda f, c, x, d: _date(f, c, x, d, full=True),
     "time": _time,
     "number": _number,
-    "integer": lambda f, c, x: _number(f, c, x, integer=True),
+    "integer": lambda f, c, x, d: _number(f, c, x, d, integer=True),
     "yesno": _yesno,
     "checkbox": _checkbox,
     "code": _code,

@@ -27,7 +27,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sdtm_lupus.frames import take_rows
 from sdtm_lupus.readers.forms import ROW, Form
 from sdtm_lupus.sdtm.builder_state import MapState
 from sdtm_lupus.sdtm.map_context import FILE, SRCROW, MapContext
@@ -49,33 +48,112 @@ def build(state: MapState) -> dict[str, pd.DataFrame]:
     occasions = {inst.form: _occasions(state, inst, state.cleaned(inst.form)) for inst in present}
     _rank_rows(occasions, {inst.form: (cat_order[inst.qscat], k) for k, inst in enumerate(defs.instruments)
                            if inst in present})
-    frames = [_records(state, inst, state.cleaned(inst.form), occasions[inst.form], test_order) for inst in present]
-    qs = _concat_columns(frames)
-    # QSLOBXFL: only records dated on or before first exposure can carry it (derive_lobxfl
-    # re-checks), so it runs on those alone; a flag per USUBJID and QSTESTCD
-    pre = qs["_pre"].to_numpy()
-    qs["QSLOBXFL"] = None
-    qs.loc[pre, "QSLOBXFL"] = derive_lobxfl(qs[pre], "QSDTC", qs.loc[pre, "_rfx"], ["USUBJID", "QSTESTCD"],
-                                            valid=qs.loc[pre, "QSSTAT"].isna())
-    # QSSEQ: 1..n per subject in the order of the raw rows' rank, then of the item
-    sort = np.argsort(qs["_rank"].to_numpy() * (len(codes) + 1) + qs["_test"].to_numpy(), kind="stable")
-    subj = qs["_subj"].to_numpy()[sort]
-    idx = np.arange(len(sort))
-    seq = np.empty(len(sort))
-    seq[sort] = idx - np.maximum.accumulate(np.where(np.r_[True, subj[1:] != subj[:-1]], idx, 0)) + 1
-    qs["QSSEQ"] = seq
+    parts = [_records(inst, state.cleaned(inst.form), state.forms[inst.form].data) for inst in present]
+    qs = _assemble(state, present, occasions, parts, test_order, len(codes))
     for inst in present:
         _qc(state, inst, occasions, defs)
-    return {"QS": qs.drop(columns=["_subj", "_rank", "_test", "_pre", "_rfx"])}
+    return {"QS": qs}
 
 
-def _concat_columns(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """pd.concat(frames, ignore_index=True) of frames with the same columns, built one column at a
-    time; each part's column is released (popped) once copied, so memory holds the result and one
-    column of parts, not all the parts and the whole result (QS is the largest dataset)."""
-    columns = list(frames[0].columns)
-    return pd.DataFrame({c: pd.concat([f.pop(c) for f in frames], ignore_index=True) for c in columns},
-                        copy=False)
+def _assemble(state: MapState, present: list[Instrument], occasions: dict[str, pd.DataFrame],
+              parts: list[dict[str, np.ndarray]], test_order: dict[str, int], n_codes: int) -> pd.DataFrame:
+    """The QS frame, its rows already in their final order (subject, QSSEQ), so that each column is
+    built by one take and finishing has no rows to move. Text columns are object arrays with None for
+    missing (what conform_to_spec makes of them), the provenance _file a str column as before."""
+    occ = pd.concat([occasions[inst.form][_OCCASION_COLUMNS] for inst in present], ignore_index=True)
+    first_row = np.cumsum([0] + [len(occasions[inst.form]) for inst in present])
+    first_item = np.cumsum([0] + [len(inst.items) + 1 for inst in present])
+    # each part's arrays are released (popped) once gathered: memory holds the result and one column in flight
+    pos = np.concatenate([p.pop("_pos") + first_row[k] for k, p in enumerate(parts)])
+    item = np.concatenate([p.pop("_item") + first_item[k] for k, p in enumerate(parts)])
+    # per item of every instrument, then its QSALL (a row not done): the item's constant columns
+    items = [(inst, i) for inst in present for i in (*inst.items, None)]
+    testcd = [i.testcd if i else QSALL[0] for _, i in items]
+
+    def table(values: list) -> np.ndarray:
+        return np.array(values, dtype=object)
+
+    # QSSEQ: 1..n per subject in the order of the raw rows' rank, then of the item
+    key = occ["_rank"].to_numpy()[pos] * (n_codes + 1)
+    key += np.array([test_order[c] for c in testcd])[item]
+    order = np.argsort(key, kind="stable")
+    del key
+    pos, item = pos[order], item[order]
+    seq = _numbers_per_subject(occ["_subj"].to_numpy()[pos])
+
+    def record(name: str) -> np.ndarray:
+        return np.concatenate([p.pop(name) for p in parts])[order]
+
+    def text(values: np.ndarray) -> pd.Series:
+        return pd.Series(values, dtype=object, copy=False)
+
+    def from_occasion(name: str) -> pd.Series:
+        column = occ[name]
+        values = column.to_numpy(dtype=object, na_value=None) if column.dtype != "float64" else column.to_numpy()
+        return pd.Series(values[pos], dtype=column.dtype if column.dtype == "float64" else object, copy=False)
+
+    columns = {"QSORRES": text(record("QSORRES")), "QSSTRESC": text(record("QSSTRESC")),
+               "QSSTRESN": pd.Series(record("QSSTRESN"), dtype="float64", copy=False),
+               "QSSTAT": text(record("QSSTAT"))}
+    n = len(pos)
+    testcds = table(testcd)[item]
+    qs = pd.DataFrame({
+        "STUDYID": text(_repeat(state.study.studyid, n)),
+        "DOMAIN": text(_repeat("QS", n)),
+        "USUBJID": from_occasion("USUBJID"),
+        "QSGRPID": from_occasion("QSGRPID"),
+        "QSTESTCD": text(testcds),
+        "QSTEST": text(table([i.test if i else QSALL[1] for _, i in items])[item]),
+        "QSCAT": text(table([inst.qscat for inst, _ in items])[item]),
+        "QSSCAT": text(table([i.scat if i else None for _, i in items])[item]),
+        **columns,
+        "VISITNUM": from_occasion("VISITNUM"),
+        "VISIT": from_occasion("VISIT"),
+        "EPOCH": from_occasion("EPOCH"),
+        "QSDTC": from_occasion("QSDTC"),
+        "QSDY": from_occasion("QSDY"),
+        "QSEVLINT": text(table([i.evlint if i else None for _, i in items])[item]),
+        FILE: pd.Series(pd.array([state.file(inst.form) for inst, _ in items], dtype="str").take(item), copy=False),
+        SRCROW: pd.Series(occ[SRCROW].to_numpy()[pos], dtype="int64", copy=False),
+        "QSLOBXFL": _lobxfl(occ, pos, order, testcds, columns["QSSTAT"].to_numpy()),
+        "QSSEQ": pd.Series(seq, dtype="float64", copy=False),
+    }, copy=False)
+    return qs
+
+
+def _repeat(value: str, n: int) -> np.ndarray:
+    """An object array holding `value` n times, one shared str (np.full makes a str object per cell)."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
+def _numbers_per_subject(subject: np.ndarray) -> np.ndarray:
+    """1..n over each run of equal subjects (rows sorted by subject), as floats."""
+    idx = np.arange(len(subject))
+    start = np.where(np.r_[True, subject[1:] != subject[:-1]], idx, 0)
+    np.maximum.accumulate(start, out=start)
+    seq = (idx - start + 1).astype("float64")
+    return seq
+
+
+def _lobxfl(occ: pd.DataFrame, pos: np.ndarray, order: np.ndarray, testcd: np.ndarray, stat: np.ndarray) -> pd.Series:
+    """QSLOBXFL per USUBJID and QSTESTCD. Only records dated on or before first exposure can carry it
+    (derive_lobxfl re-checks), so it runs on those alone, in the order the records were made per
+    instrument (`order`: made -> final; ties on the date go to the record made last)."""
+    pre = np.flatnonzero(occ["_pre"].to_numpy()[pos])
+    pre = pre[np.argsort(order[pre], kind="stable")]
+    at = pos[pre]
+    early = pd.DataFrame({"QSDTC": pd.Series(occ["QSDTC"].to_numpy(dtype=object, na_value=None)[at], dtype=object),
+                          "USUBJID": pd.Series(occ["USUBJID"].to_numpy(dtype=object)[at], dtype=object),
+                          "QSTESTCD": pd.Series(testcd[pre], dtype=object)})
+    early.index = pre
+    rfx = occ["_rfx"].take(at)
+    rfx.index = pre
+    flag = derive_lobxfl(early, "QSDTC", rfx, ["USUBJID", "QSTESTCD"], valid=pd.Series(stat[pre], index=pre).isna())
+    out = np.full(len(pos), None, dtype=object)
+    out[pre] = flag.to_numpy(dtype=object)
+    return pd.Series(out, dtype=object, copy=False)
 
 
 def _rank_rows(occasions: dict[str, pd.DataFrame], order: dict[str, tuple[int, int]]) -> None:
@@ -125,10 +203,9 @@ _OCCASION_COLUMNS = ["USUBJID", "QSGRPID", "VISITNUM", "VISIT", "EPOCH", "QSDTC"
                      "_rfx", SRCROW]
 
 
-def _records(state: MapState, inst: Instrument, c: pd.DataFrame, occ: pd.DataFrame,
-             test_order: dict[str, int]) -> pd.DataFrame:
-    """The QS records of one form (helper columns _subj, _rank, _test, _pre, _rfx for build)."""
-    raw = state.forms[inst.form].data
+def _records(inst: Instrument, c: pd.DataFrame, raw: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The QS records of one form, as arrays: _pos (the raw row: its occasion), _item (the item's index in
+    inst.items; len(inst.items) for a row not done, QSALL), QSORRES, QSSTRESC, QSSTRESN, QSSTAT."""
     empty_row = _empty_rows(raw, inst.items) if inst.empty_row == "not_done" else np.zeros(len(raw), dtype=bool)
     text = {i.column: _stripped(raw[i.column]) for i in inst.items if i.kind not in ("checkbox", "flag")}
     multi = len(inst.items) > 1
@@ -141,48 +218,25 @@ def _records(state: MapState, inst: Instrument, c: pd.DataFrame, occ: pd.DataFra
     if multi:
         n = int(empty_row.sum())
         parts.append((np.flatnonzero(empty_row), np.full(n, None), np.full(n, None), np.full(n, np.nan),
-                      np.full(n, NOT_DONE, dtype=object)))
+                      _repeat(NOT_DONE, n)))
     pos, orres, stresc, stresn, stat = (np.concatenate(arrays) for arrays in zip(*parts))
     item_idx = np.repeat(np.arange(len(parts)), [len(p[0]) for p in parts])
-
-    testcd = [*(i.testcd for i in inst.items), QSALL[0]]      # the last entry: a row not done
-
-    def per_item(values: list) -> np.ndarray:
-        return np.array(values, dtype=object)[item_idx]
-
-    base = take_rows(occ[_OCCASION_COLUMNS], pos)      # one array per column: released one by one (_concat_columns)
-    qs = pd.DataFrame({
-        "STUDYID": state.study.studyid,
-        "DOMAIN": "QS",
-        "USUBJID": base["USUBJID"],
-        "QSGRPID": base["QSGRPID"],
-        "QSTESTCD": per_item(testcd),
-        "QSTEST": per_item([*(i.test for i in inst.items), QSALL[1]]),
-        "QSCAT": inst.qscat,
-        "QSSCAT": per_item([*(i.scat for i in inst.items), None]),
-        "QSORRES": orres,
-        "QSSTRESC": stresc,
-        "QSSTRESN": stresn,
-        "QSSTAT": stat,
-        "VISITNUM": base["VISITNUM"],
-        "VISIT": base["VISIT"],
-        "EPOCH": base["EPOCH"],
-        "QSDTC": base["QSDTC"],
-        "QSDY": base["QSDY"],
-        "QSEVLINT": per_item([*(i.evlint for i in inst.items), None]),
-        "_subj": base["_subj"],
-        "_rank": base["_rank"],
-        "_test": np.array([test_order[code] for code in testcd])[item_idx],
-        "_pre": base["_pre"],
-        "_rfx": base["_rfx"],
-        FILE: state.file(inst.form),
-        SRCROW: base[SRCROW],
-    }, copy=False)      # the columns are new arrays or slices of `base`, which is dropped
-    return qs
+    return {"_pos": pos, "_item": item_idx, "QSORRES": orres.astype(object), "QSSTRESC": stresc.astype(object),
+            "QSSTRESN": stresn.astype("float64"), "QSSTAT": stat.astype(object)}
 
 
 def _stripped(values: pd.Series) -> np.ndarray:
-    return values.astype(object).fillna("").str.strip().to_numpy(dtype=object)
+    """values.astype(object).fillna("").str.strip() as an object array, stripped once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    table = np.array(["" if pd.isna(u) else u.strip() for u in uniques.to_numpy(dtype=object)] + [""], dtype=object)
+    return table[codes]
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    """values.astype(str).str.strip().eq("") (missing: False) as a bool array, once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    table = np.array([isinstance(u, str) and not u.strip() for u in uniques.to_numpy(dtype=object)] + [False])
+    return table[codes]
 
 
 def _empty_rows(raw: pd.DataFrame, items: tuple[Item, ...]) -> np.ndarray:
@@ -252,6 +306,8 @@ def _qc(state: MapState, inst: Instrument, occasions: dict[str, pd.DataFrame], d
 
 def _qc_numbers(ctx: MapContext, inst: Instrument, form: Form, c: pd.DataFrame) -> None:
     for item in inst.items:
+        if item.range is None and item.decimals is None:
+            continue
         v = pd.to_numeric(c[item.column], errors="coerce")
         checks = []
         if item.range is not None:
@@ -291,8 +347,7 @@ def _qc_site_total(ctx: MapContext, inst: Instrument, form: Form, c: pd.DataFram
                f"{total.testcd} keeps the site total as collected, the analysis uses the derived total",
                form, total.column, rows)
     raw = form.data
-    empty = np.logical_and.reduce([raw[i.column].astype(str).str.strip().eq("").to_numpy()
-                                   for i in (*boxes, total)])
+    empty = np.logical_and.reduce([_blank(raw[i.column]) for i in (*boxes, total)])
     if inst.empty_row == "items":
         reading = (f"read by the checkbox convention: every descriptor ABSENT (a total of 0), "
                    f"{total.testcd} {NOT_DONE}; check the CRF page was not left blank")
@@ -308,8 +363,8 @@ def _qc_reassessment(ctx: MapContext, inst: Instrument, form: Form, occ: pd.Data
     again = occ["FOLDER"].isin(scheduled) & key.duplicated(keep="first")
     if not again.any():
         return
-    first = occ[occ["FOLDER"].isin(scheduled)].groupby(["USUBJID", "FOLDER"])[SRCROW].first()
-    first_row = pd.Series(list(zip(occ["USUBJID"], occ["FOLDER"]))).map(first)
+    # the first row of each (subject, scheduled folder): again-rows have a scheduled folder
+    first_row = occ.groupby(["USUBJID", "FOLDER"], sort=False)[SRCROW].transform("first")
     rows = form.data.loc[again.to_numpy(), ["SUBJID", "FOLDER", date_col, ROW]].assign(
         FIRST=first_row[again].astype(int).to_numpy(), GRPID=occ.loc[again, "QSGRPID"].to_numpy())
     ctx.report("QC-REASSESSMENT", "notice",
@@ -326,18 +381,27 @@ def _qc_transitions(ctx: MapContext, inst: Instrument, form: Form, c: pd.DataFra
     long = long.join(pd.DataFrame(c[cols].to_numpy(), columns=cols)).melt(
         id_vars=["USUBJID", "QSDTC", "_pos"], value_vars=cols, var_name="_col", value_name="_grade")
     long = long[long["_grade"].notna()].sort_values(["USUBJID", "_col", "QSDTC", "_pos"], na_position="last")
-    by = [long["USUBJID"], long["_col"]]
+    # the rows of one subject's item are contiguous: `start` marks the first of each
+    subject, col = long["USUBJID"].to_numpy(), long["_col"].to_numpy()
+    start = np.r_[True, (subject[1:] != subject[:-1]) | (col[1:] != col[:-1])].astype(bool)
+    grade = long["_grade"]
     for before, after in inst.forbidden_transitions:
-        seen_before = long["_grade"].eq(before).groupby(by).cummax()
-        seen_other = long["_grade"].ne(before).groupby(by).cummax()
-        prev_before = seen_before.groupby(by).shift(fill_value=False).astype(bool)
-        prev_other = seen_other.groupby(by).shift(fill_value=False).astype(bool)
-        hit = long[long["_grade"].eq(after) & prev_before & ~prev_other]
+        prev_before = _seen_before(grade.eq(before).to_numpy(), start)
+        prev_other = _seen_before(grade.ne(before).to_numpy(), start)
+        hit = long[grade.eq(after).to_numpy() & prev_before & ~prev_other]
         for col, group in hit.groupby("_col", sort=True):
             ctx.report("QC-BILAG-E-TO-D", "notice",
                        f"{col} graded {{value}} while every earlier {inst.name} grade of the subject was {before}: "
                        f"{before} -> {after} implies an involvement no assessment recorded; kept as collected",
                        form, col, form.data.iloc[np.sort(group["_pos"].to_numpy())][["SUBJID", col, ROW]])
+
+
+def _seen_before(flag: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Per row: the flag holds on an earlier row of its group (groups: contiguous runs, `start` on the
+    first row of each) - a grouped cummax shifted by one row within the group."""
+    count = np.cumsum(flag)
+    before_group = np.maximum.accumulate(np.where(start, count - flag, 0))     # flags before the group
+    return (count - flag - before_group) > 0
 
 
 def _qc_calls(ctx: MapContext, inst: Instrument, form: Form, c: pd.DataFrame) -> None:

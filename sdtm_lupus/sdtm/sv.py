@@ -100,13 +100,12 @@ def _check_windows(state: MapState, rows: pd.DataFrame, scheduled: dict) -> None
     if outside.empty:
         return
     first_outside = outside.drop_duplicates(keys, keep="first").sort_values(keys, kind="stable")
-    days = rows.groupby(keys, sort=False)["DY"]
-    earliest, latest = days.min(), days.max()
+    days = rows.groupby(keys, sort=False)["DY"].agg(["min", "max"]).rename(columns={"min": "_low", "max": "_high"})
+    first_outside = first_outside.join(days, on=keys)      # the study days of the subject's visit
     for first in first_outside.to_dict("records"):
-        key = (first["USUBJID"], first["VISITNUM"])
         v = scheduled[first["VISITNUM"]]
         lo_day, hi_day = v.target_day + v.window[0], v.target_day + v.window[1]
-        low, high = int(earliest[key]), int(latest[key])
+        low, high = int(first["_low"]), int(first["_high"])
         span = str(low) if low == high else f"{low} to {high}"
         state.ctx.findings.append(Finding(
             rule="QC-VISIT-WINDOW", severity="warning", dataset=first["form"], variable=first["column"],

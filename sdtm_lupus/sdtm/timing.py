@@ -107,7 +107,22 @@ def derive_lobxfl(df: pd.DataFrame, dtc: str, ref_dtc: pd.Series, by: list[str],
     ok = when.notna() & ref.notna() & (when <= ref)
     if valid is not None:
         ok &= valid.astype(bool)
-    candidates = df.loc[ok, by].assign(_when=full_time[ok], _pos=np.arange(len(df))[ok.to_numpy()])
-    last = candidates.sort_values([*by, "_when", "_pos"], kind="stable").groupby(by, sort=False).tail(1)
-    flagged = set(last.index)
-    return pd.Series(["Y" if i in flagged else None for i in df.index], index=df.index, dtype=object)
+    flagged = df.index.isin(df.index[_last_per_group(df, by, full_time, np.flatnonzero(ok.to_numpy()))])
+    flags = np.array([None, "Y"], dtype=object)      # one shared "Y" (np.where would make one str per row)
+    return pd.Series(flags[flagged.astype(np.intp)], index=df.index, dtype=object)
+
+
+def _last_per_group(df: pd.DataFrame, by: list[str], when: pd.Series, candidates: np.ndarray) -> np.ndarray:
+    """Of the candidate rows (positions), the last of each `by` group by `when` (text), then position: as
+    sorting them by [*by, when, position] and taking groupby(by).tail(1) (a missing key: in no group)."""
+    group = np.zeros(len(candidates), dtype=np.int64)
+    usable = np.ones(len(candidates), dtype=bool)
+    for column in by:
+        codes, uniques = pd.factorize(df[column].iloc[candidates])
+        usable &= codes >= 0
+        group = pd.factorize(group * (len(uniques) + 1) + codes + 1)[0]
+    rank = pd.factorize(when.iloc[candidates], sort=True)[0]
+    candidates, group, rank = candidates[usable], group[usable], rank[usable]
+    order = np.lexsort((candidates, rank, group))
+    ends = np.r_[group[order][1:] != group[order][:-1], True] if len(order) else np.zeros(0, dtype=bool)
+    return candidates[order[ends]]

@@ -188,8 +188,11 @@ def _char(col: "pd.Series") -> "pd.Series":
 
     text = col.to_numpy(dtype=object)
     missing = pd.isna(text)
-    blank = missing.copy()
-    blank[~missing] = text[~missing] == ""
+    try:
+        blank = missing | (text == "")      # one pass (missing values compare unequal to "")
+    except TypeError:                       # pd.NA == "" is NA, not a bool: compare the present values only
+        blank = missing.copy()
+        blank[~missing] = text[~missing] == ""
     if blank.any() and not _all_none(text, blank):
         text = text.copy()
         text[blank] = None
@@ -198,10 +201,14 @@ def _char(col: "pd.Series") -> "pd.Series":
 
 def _all_none(values, mask) -> bool:
     """Every masked value is None already (then there is nothing to replace: no copy)."""
+    import numpy as np
     import pandas as pd
 
-    distinct = pd.unique(values[mask])     # None, NaN, pd.NA and "" stay apart
-    return len(distinct) == 1 and distinct[0] is None
+    try:
+        return bool(np.equal(values[mask], None).all())    # only None equals None (NaN, pd.NA and "" do not)
+    except TypeError:
+        distinct = pd.unique(values[mask])     # None, NaN, pd.NA and "" stay apart
+        return len(distinct) == 1 and distinct[0] is None
 
 
 def conform_to_spec(df: "pd.DataFrame", spec: DatasetSpec) -> "pd.DataFrame":

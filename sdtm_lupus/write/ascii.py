@@ -6,6 +6,7 @@ reports a warning per cell; "error" reports an error per cell. Never silent.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sdtm_lupus.distinct import map_distinct
@@ -24,11 +25,11 @@ def is_non_ascii(value) -> bool:
 
 
 def _all_ascii_text(values: pd.Series) -> bool:
-    """True when every non-missing value is ASCII text: one join and one isascii for the column.
-    False means "look cell by cell" (non-ASCII text, or a value that is not text)."""
-    present = values[values.notna()].to_numpy(dtype=object)
+    """True when every non-missing value is ASCII text: one C-level pass (str.isascii is O(1): Python
+    flags ASCII strings). False means "look cell by cell" (non-ASCII text, or a value that is not text:
+    NaN or a number raise TypeError here; None and "" are skipped)."""
     try:
-        return "".join(present).isascii()
+        return all(map(str.isascii, filter(None, values.to_numpy(dtype=object))))
     except TypeError:
         return False
 
@@ -45,18 +46,31 @@ def apply_ascii_policy(name: str, df: pd.DataFrame, policy: str) -> tuple[pd.Dat
         bad = map_distinct(values, is_non_ascii, dtype=bool)
         if not bad.any():
             continue
-        for idx in bad[bad].index:
-            value = values.at[idx]
-            escaped = escape_non_ascii(value)
-            findings.append(Finding(
-                rule="XPT-NON-ASCII", severity="warning" if policy == "escape" else "error",
-                dataset=name, variable=col, usubjid=df.at[idx, "USUBJID"] if "USUBJID" in df else None,
-                file=df.at[idx, "_file"] if "_file" in df else None,
-                row=int(df.at[idx, "_row"]) if "_row" in df else None, value=value,
-                message=(f"non-ASCII text '{value}' written to XPT as '{escaped}'" if policy == "escape"
-                         else f"non-ASCII text {value!r} cannot be written to XPT v5 (policy: error)")))
+        findings.extend(_findings(name, df, col, bad.to_numpy(), policy))
         if policy == "escape":
             if out is df:
                 out = df.copy()
             out.loc[bad, col] = values[bad].map(escape_non_ascii)
     return out, findings
+
+
+def _findings(name: str, df: pd.DataFrame, col: str, bad: np.ndarray, policy: str) -> list[Finding]:
+    """One finding per non-ASCII cell of df[col] (bad: a mask over the rows), in row order."""
+    at = np.flatnonzero(bad)
+
+    def cells(column: str) -> list:
+        return df[column].to_numpy(dtype=object)[at].tolist() if column in df else [None] * len(at)
+
+    escaped: dict[str, str] = {}
+    findings = []
+    for value, usubjid, file, row in zip(cells(col), cells("USUBJID"), cells("_file"), cells("_row")):
+        text = escaped.get(value)
+        if text is None:
+            text = escaped[value] = escape_non_ascii(value)
+        findings.append(Finding(
+            rule="XPT-NON-ASCII", severity="warning" if policy == "escape" else "error",
+            dataset=name, variable=col, usubjid=usubjid, file=file, row=None if row is None else int(row),
+            value=value,
+            message=(f"non-ASCII text '{value}' written to XPT as '{text}'" if policy == "escape"
+                     else f"non-ASCII text {value!r} cannot be written to XPT v5 (policy: error)")))
+    return findings
