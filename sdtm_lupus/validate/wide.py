@@ -50,7 +50,7 @@ class Factorized:
         """pd.factorize of the column as it is ("" a value like any other)."""
         if column not in self._raw:
             codes, uniques = pd.factorize(self.df[column], use_na_sentinel=True)
-            self._raw[column] = (codes, np.asarray(uniques, dtype=object))
+            self._raw[column] = (_compact(codes, len(uniques)), np.asarray(uniques, dtype=object))
         return self._raw[column]
 
     def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -209,14 +209,18 @@ def _run_unique(checks: list[WideCheck], gx) -> dict[str, ExpectationResult]:
     checks never share an id; an unexpected row maps back to its check and row by the offsets."""
     if not checks:
         return {}
-    parts, nulls, offsets, shift = [], [], [0], 0
-    for c in checks:
+    sizes = [len(c.data) for c in checks]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    keys = np.empty(offsets[-1], dtype=np.int64 if offsets[-1] >= 2 ** 31 else np.int32)
+    nulls = np.empty(offsets[-1], dtype=bool)
+    shift = 0
+    for i, c in enumerate(checks):       # filled in place: one key column, not a copy per check
         ids, all_null = c.data.group_ids(c.expectation.variables)
-        parts.append(ids + shift)
-        nulls.append(all_null)      # rows GE's compound check ignores: null keys
+        keys[offsets[i]:offsets[i + 1]] = ids + shift
+        nulls[offsets[i]:offsets[i + 1]] = all_null     # rows GE's compound check ignores: null keys
         shift += int(ids.max(initial=-1)) + 1
-        offsets.append(offsets[-1] + len(ids))
-    frame = pd.DataFrame({"key": pd.arrays.IntegerArray(np.concatenate(parts), np.concatenate(nulls))})
+        del ids, all_null
+    frame = pd.DataFrame({"key": pd.arrays.IntegerArray(keys, nulls)}, copy=False)
     success, result, error = gx("wide.unique", frame, [("unique", "ExpectColumnValuesToBeUnique", {"column": "key"})],
                                 {"result_format": "COMPLETE"})["unique"]
     bad = np.sort(np.asarray(result.get("unexpected_index_list") or [], dtype=np.int64))
@@ -228,6 +232,14 @@ def _run_unique(checks: list[WideCheck], gx) -> dict[str, ExpectationResult]:
         mine = bad[(bad >= offsets[i]) & (bad < offsets[i + 1])] - offsets[i]
         out[c.expectation.id] = _rows_result(c, offsets[i + 1] - offsets[i], len(mine), mine[:MAX_RECORDS])
     return out
+
+
+def _compact(codes: np.ndarray, distinct: int) -> np.ndarray:
+    """Codes in the smallest integer type that holds them: the gate keeps every checked column's codes."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if distinct < np.iinfo(dtype).max:
+            return codes.astype(dtype)
+    return codes
 
 
 def _concat(parts: list[np.ndarray]) -> np.ndarray:
