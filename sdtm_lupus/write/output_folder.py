@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from sdtm_lupus.output_marker import OUTPUT_MARKER, foreign_entries, is_tool_output, marker_bytes
+from sdtm_lupus.write import column_facts
 from sdtm_lupus.write.atomic import atomic_output_dir, clean_leftovers
 
 SHOWN = 5
@@ -102,7 +103,7 @@ def write_output_folder(target: Path, fill) -> None:
     """
     try:
         with atomic_output_dir(target, before_swap=lambda tmp: (tmp / OUTPUT_MARKER).write_bytes(marker_bytes(tmp))) \
-                as staging:
+                as staging, column_facts.shared():      # the frames do not change while the folder is filled
             fill(staging)
     except OSError as exc:
         reason = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))

@@ -1,0 +1,77 @@
+"""Facts of the columns being written, computed once and shared by the XPT writer and define.xml.
+
+Writing one output folder reads each column several times: XPT checks, storage lengths and bytes,
+define.xml data types, lengths, value-level subsets and codelist terms. All of them need only the
+column's pd.factorize (codes + distinct values). Inside `shared()` (write_output_folder wraps the
+filling of the staging folder with it: the frames do not change meanwhile) each column is factorised
+once; outside it every call computes afresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+_SCOPES: list[dict] = []
+
+
+@contextlib.contextmanager
+def shared() -> Iterator[None]:
+    """Reuse the factorisation of a column (by frame and name) until the block ends."""
+    _SCOPES.append({})
+    try:
+        yield
+    finally:
+        _SCOPES.pop()
+
+
+def small_codes(codes: np.ndarray, distinct: int) -> np.ndarray:
+    """The codes in the smallest signed integer type holding -1 ... distinct (all columns of a
+    large dataset are held at once: 1-2 bytes a cell instead of 8)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if distinct < np.iinfo(dtype).max:
+            return codes.astype(dtype)
+    return codes
+
+
+def factorized(df: pd.DataFrame, name: str) -> tuple[np.ndarray, pd.Index]:
+    """pd.factorize of column `name` of df: (codes in the smallest integer type, -1 = missing;
+    the distinct non-missing values in order of first occurrence). Read-only: shared."""
+    cache = _SCOPES[-1] if _SCOPES else None
+    key = (id(df), name)
+    if cache is not None and key in cache:
+        return cache[key][1]
+    codes, uniques = pd.factorize(df[name])
+    result = (small_codes(codes, len(uniques)), uniques)
+    result[0].flags.writeable = False
+    if cache is not None:
+        cache[key] = (df, result)       # holding df keeps its id from being reused in the scope
+    return result
+
+
+def derived(obj, kind: str, compute):
+    """compute(obj), once per object and kind inside shared() (obj: e.g. the distinct values of a column)."""
+    cache = _SCOPES[-1] if _SCOPES else None
+    if cache is None:
+        return compute(obj)
+    key = (id(obj), kind)
+    if key not in cache:
+        cache[key] = (obj, compute(obj))
+    return cache[key][1]
+
+
+def all_text(df: pd.DataFrame, name: str) -> bool:
+    """Every non-missing value of the column is a str (as pd.api.types.infer_dtype(skipna=True) in
+    ("string", "empty")); inside shared(), an object column is judged on its distinct values."""
+    series = df[name]
+    if series.dtype != object or not _SCOPES:
+        return pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
+    return all(isinstance(u, str) for u in factorized(df, name)[1])
+
+
+def distinct_values(df: pd.DataFrame, name: str) -> np.ndarray:
+    """The distinct non-missing values of a column, in order of first occurrence."""
+    return np.asarray(factorized(df, name)[1])
