@@ -23,6 +23,7 @@ from sdtm_lupus.results.stats import kaplan_meier, newcombe_difference, odds_rat
 BINARY_BY_VISIT = ("SRI4", "SRI5", "SRI6", "SRI7", "SRI8", "SRI4SLED", "SRI4BILG", "SRI4PGA")
 BINARY_PER_SUBJECT = ("FLANY52", "FLSEV52", "FLMM52", "PFREE52")
 TTE_PARAMS = ("TTFLANY", "TTFLSEV", "TTFLMM")
+ENDPOINT_VARIABLES = ("PARAMCD", "PARAM", "AVISITN", "AVISIT", "TRT01P", "AVALC")
 
 ENDPOINT_COLUMNS = ("paramcd", "param", "avisitn", "avisit", "arm", "armn", "n", "responders", "percent",
                     "ci_low", "ci_high", "reference_arm", "difference", "difference_ci_low", "difference_ci_high",
@@ -51,8 +52,9 @@ def compute_endpoints(adsl: pd.DataFrame, adeff: pd.DataFrame) -> list[dict]:
     arms = _arms(adsl)
     ref = reference_arm([a for a, _ in arms])
     fas = set(adsl.loc[adsl["FASFL"].eq("Y"), "USUBJID"])
-    recs = adeff[adeff["USUBJID"].isin(fas) & adeff["ANL01FL"].eq("Y")
-                 & adeff["PARAMCD"].isin(BINARY_BY_VISIT + BINARY_PER_SUBJECT) & adeff["AVALC"].isin(["Y", "N"])]
+    keep = adeff["USUBJID"].isin(fas) & adeff["ANL01FL"].eq("Y") \
+        & adeff["PARAMCD"].isin(BINARY_BY_VISIT + BINARY_PER_SUBJECT) & adeff["AVALC"].isin(["Y", "N"])
+    recs = adeff.loc[keep, list(ENDPOINT_VARIABLES)]      # only what is counted: the subsets below stay small
     out = []
     for paramcd in BINARY_BY_VISIT + BINARY_PER_SUBJECT:
         par = recs[recs["PARAMCD"].eq(paramcd)]
