@@ -16,12 +16,14 @@ import math
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property, partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyreadstat
 
+from sdtm_lupus.write import background
 from sdtm_lupus.write.column_facts import all_text, derived, factorized, small_codes
 
 MAX_NAME_CHARS = 8
@@ -449,10 +451,20 @@ def write_xpt(df: pd.DataFrame, path, dataset: XptDataset, *, created: dt.dateti
         widths = {e.var.name: e.width for e in encoded}
         if namestr_lengths(header) != widths:
             raise RuntimeError(f"pyreadstat wrote storage lengths {namestr_lengths(header)}, expected {widths}")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    # the records: now, or by the writer thread inside background.deferred() (write_output_folder)
+    background.run(partial(_write_file, tmp, path, header, encoded, len(df)))
+
+
+def _write_file(tmp: Path, path: Path, header: bytearray, encoded: list[_Encoded], rows: int) -> None:
+    """header + observation records into tmp (synced), then renamed to path."""
+    try:
         with open(tmp, "wb") as handle:
             handle.write(header)
             size = 0
-            for block in observation_blocks(encoded, len(df)):
+            for block in observation_blocks(encoded, rows):
                 handle.write(block)
                 size += len(block)
             handle.write(b" " * (-size % RECORD))       # the last record padded with blanks
@@ -485,7 +497,7 @@ class _Encoded:
     codes: np.ndarray | None = None
     texts: list[str] | None = None
 
-    @property
+    @cached_property
     def width(self) -> int:
         if self.texts is None:
             return 8

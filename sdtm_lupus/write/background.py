@@ -1,0 +1,58 @@
+"""XPT observation records written by one background thread while the run goes on.
+
+Copying hundreds of MB into files is the slowest part of writing a large run, and it hardly needs
+the interpreter (numpy and the write system call let other threads run). Inside `deferred()`
+(write_output_folder wraps the filling of the staging folder with it) `run(job)` hands a file's
+writing to one writer thread, in order; `wait()` returns once every handed-over file is complete
+and raises the first error of any of them. Outside `deferred()`, `run(job)` writes at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _Scope:
+    executor: ThreadPoolExecutor
+    pending: list[Future] = field(default_factory=list)
+
+
+_SCOPES: list[_Scope] = []
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Write files in the background until the block ends (which waits for them all)."""
+    scope = _Scope(ThreadPoolExecutor(max_workers=1, thread_name_prefix="sdtm-lupus-writer"))
+    _SCOPES.append(scope)
+    try:
+        yield
+        wait()
+    finally:
+        _SCOPES.remove(scope)
+        # on an error: files not started are dropped, a started one ends before its folder is removed
+        scope.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def run(job: Callable[[], None]) -> None:
+    """job() in the writer thread (inside deferred()) or now."""
+    if not _SCOPES:
+        job()
+        return
+    scope = _SCOPES[-1]
+    scope.pending.append(scope.executor.submit(job))
+
+
+def wait() -> None:
+    """Until every file handed over so far is written; raises the first error."""
+    if not _SCOPES:
+        return
+    scope = _SCOPES[-1]
+    pending, scope.pending = scope.pending, []
+    errors = [error for error in (f.exception() for f in pending) if error is not None]
+    if errors:
+        raise errors[0]
