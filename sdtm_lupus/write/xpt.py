@@ -288,9 +288,19 @@ def _is_text(series: pd.Series) -> bool:
 def _text_cell_problems(series: pd.Series, var: XptVariable, distinct: tuple | None = None) -> list[tuple[int, str, str]]:
     """_char_cell_problem of a text column, evaluated once per distinct value (missing values pass)."""
     codes, uniques = distinct if distinct is not None else pd.factorize(series)
+    if _plain_texts(uniques):
+        return []
     problems = [_char_cell_problem(u, var) for u in uniques]
     bad = np.array([p is not None for p in problems] + [False], dtype=bool)     # code -1 (missing): never bad
     return [(int(i), *problems[codes[i]]) for i in np.flatnonzero(bad[codes])]
+
+
+def _plain_texts(uniques) -> bool:
+    """Every value is an ASCII str without NUL of at most MAX_CHAR_BYTES: no _char_cell_problem (one C pass)."""
+    if not all(isinstance(u, str) for u in uniques):
+        return False
+    joined = "".join(uniques)
+    return joined.isascii() and "\x00" not in joined and max(map(len, uniques), default=0) <= MAX_CHAR_BYTES
 
 
 def _capped(dataset: str, var: str, cells: list[tuple[int, str, str]]) -> list[XptProblem]:
