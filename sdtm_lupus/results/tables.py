@@ -63,12 +63,9 @@ def compute_endpoints(adsl: pd.DataFrame, adeff: pd.DataFrame) -> list[dict]:
         by_visit = paramcd in BINARY_BY_VISIT
         visits = (sorted({(float(n), str(v)) for n, v in zip(par["AVISITN"], par["AVISIT"])}) if by_visit
                   else [(None, None)])
+        tally = _tally(par, by_visit)
         for avisitn, avisit in visits:
-            cell = par[par["AVISITN"].eq(avisitn)] if by_visit else par
-            counts = {}
-            for arm, _ in arms:
-                sel = cell[cell["TRT01P"].eq(arm)]
-                counts[arm] = (int(sel["AVALC"].eq("Y").sum()), len(sel))
+            counts = {arm: tally.get((avisitn, arm) if by_visit else arm, (0, 0)) for arm, _ in arms}
             for arm, armn in arms:
                 r, n = counts[arm]
                 ci = wilson(r, n)
@@ -83,6 +80,14 @@ def compute_endpoints(adsl: pd.DataFrame, adeff: pd.DataFrame) -> list[dict]:
                     row.update(zip(("odds_ratio", "odds_ratio_ci_low", "odds_ratio_ci_high"), orat or (None,) * 3))
                 out.append(row)
     return out
+
+
+def _tally(par: pd.DataFrame, by_visit: bool) -> dict:
+    """(responders, records) by (AVISITN, TRT01P), or by TRT01P: one grouping instead of a filter per cell
+    (a missing visit or arm counts nowhere, as a filter on it would find nothing)."""
+    by = [par["AVISITN"], par["TRT01P"]] if by_visit else par["TRT01P"]
+    table = par["AVALC"].eq("Y").groupby(by, dropna=True).agg(["sum", "size"])
+    return {key: (int(r), int(n)) for key, r, n in zip(table.index, table["sum"], table["size"])}
 
 
 def compute_km(adsl: pd.DataFrame, adtte: pd.DataFrame) -> tuple[list[dict], list[dict]]:
