@@ -18,6 +18,7 @@ import pandas as pd
 
 _SCOPES: list[dict] = []
 SHARED_MIN_ROWS = 10_000     # shorter columns: pd.factorize at once
+OBJECTS_BY_ADDRESS = 1 << 16    # up to this many distinct objects: taken from their addresses
 
 
 @contextlib.contextmanager
@@ -67,10 +68,20 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
     by_object, objects = pd.factorize(addresses)
     if len(objects) > len(values) // 4:
         return pd.factorize(series)     # hardly shared: grouping by object first would not pay
-    # codes are numbered in order of appearance: an object's first row is where the running maximum grows
-    first_rows = np.flatnonzero(np.diff(np.maximum.accumulate(by_object), prepend=-1) > 0)
-    codes, uniques = pd.factorize(values[first_rows])
+    codes, uniques = pd.factorize(_objects(values, by_object, objects))
     return codes[by_object], pd.Index(uniques, dtype=object)
+
+
+def _objects(values: np.ndarray, by_object: np.ndarray, addresses: np.ndarray) -> np.ndarray:
+    """The distinct objects of `values` in order of first row (addresses: theirs, in that order)."""
+    if len(addresses) <= OBJECTS_BY_ADDRESS:     # alive: `values` holds them
+        objects = np.empty(len(addresses), dtype=object)
+        for i, address in enumerate(addresses.tolist()):
+            objects[i] = ctypes.cast(address, ctypes.py_object).value
+        return objects
+    # codes are numbered in order of appearance: an object's first row is where the running maximum grows
+    running = np.maximum.accumulate(by_object)
+    return values[np.flatnonzero(np.diff(running, prepend=-1) > 0)]
 
 
 def derived(obj, kind: str, compute):

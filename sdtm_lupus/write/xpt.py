@@ -530,7 +530,8 @@ def text_bytes(texts) -> int:
 
 def char_texts(uniques) -> list[str]:
     """char_value of each distinct value (once per distinct values object inside column_facts.shared())."""
-    return derived(uniques, "char_texts", lambda values: [char_value(u) for u in values])
+    return derived(uniques, "char_texts",
+                   lambda values: [u.rstrip(" ") if type(u) is str else char_value(u) for u in values])
 
 
 def _encode(series: pd.Series, var: XptVariable, distinct: tuple | None) -> _Encoded:
