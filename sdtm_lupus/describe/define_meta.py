@@ -135,6 +135,24 @@ def _most_decimals(values: np.ndarray) -> int:
     return most
 
 
+def _float_column_type(values: np.ndarray) -> tuple[str, int | None]:
+    """_numeric_type of a float64 column's values, without finding the distinct values first
+    (a column of whole numbers needs none; else only the fractional ones)."""
+    finite = values[np.isfinite(values)]
+    whole = finite == np.round(finite)
+    if whole.all():
+        return "integer", None
+    return "float", max(1, _most_decimals(np.unique(pd.unique(finite[~whole]))))
+
+
+def _column_types(var: VariableSpec, df: pd.DataFrame) -> dict:
+    """item_types of a column of df (its distinct values shared with the XPT writer)."""
+    if var.type == "Num" and var.name in df and df[var.name].dtype == np.float64 and not _is_date_format(var.format):
+        data_type, digits = _float_column_type(df[var.name].to_numpy())
+        return {"data_type": data_type, "length": 8, "significant_digits": digits}
+    return _item_types(var, lambda: _column_values(df, var.name))
+
+
 def _is_date_format(fmt: str | None) -> bool:
     return bool(fmt) and fmt.startswith(DATE_FORMATS)
 
@@ -320,14 +338,12 @@ def _dataset_meta(name: str, df: pd.DataFrame, spec: DatasetSpec, ctx: _Context,
     non_ascii = _non_ascii_columns(text_frame, spec.names)
     items = []
     for order, var in enumerate(spec.variables, start=1):
-        values = _column_values(df, var.name)
         item = ItemMeta(oid=f"IT.{name}.{var.name}", name=var.name, label=var.label, order=order,
                         key_sequence=keys.get(var.name), mandatory=var.core == "Req",
                         role=var.role if sdtm and var.role else None, xpt_type=var.type,
-                        codelist=f"CL.{var.codelist}" if var.codelist else None,
-                        **_item_types(var, lambda values=values: values))
+                        codelist=f"CL.{var.codelist}" if var.codelist else None, **_column_types(var, df))
         meta_v = variable_meta(name, var.name, ctx)
-        if meta_v is not None and meta_v.origin == "Not Available" and len(values):
+        if meta_v is not None and meta_v.origin == "Not Available" and var.name in df and df[var.name].notna().any():
             meta_v = _automatic(name, var.name, ctx) or meta_v   # e.g. MedDRA codes the export did carry
         _apply(item, meta_v, ctx)
         if var.name in non_ascii and item.comment is None:
