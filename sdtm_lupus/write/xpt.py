@@ -592,15 +592,25 @@ def observation_blocks(encoded: list[_Encoded], rows: int):
                        "offsets": [o for o, _ in fields], "itemsize": offset})
     chunk = max(1, min(OBS_CHUNK_ROWS, OBS_BLOCK_BYTES // max(offset, 1)))
     buffer = np.empty(min(rows, chunk), dtype=record)
+    varying = []
+    for i, (e, table) in enumerate(sources):
+        if table is not None and _constant(e.codes):    # e.g. STUDYID: filled once, the buffer is reused
+            buffer[f"f{i}"] = table[e.codes[0]]
+        else:
+            varying.append((f"f{i}", e, table))
     for start in range(0, rows, chunk):
         stop = min(start + chunk, rows)
         block = buffer[: stop - start]
-        for i, (e, table) in enumerate(sources):
+        for name, e, table in varying:
             if table is None:
-                block[f"f{i}"] = _ibm_words(e.numbers[start:stop]).astype(">u8").view(np.uint64)
+                block[name] = _ibm_words(e.numbers[start:stop]).astype(">u8").view(np.uint64)
             else:
-                block[f"f{i}"] = table[e.codes[start:stop]]
+                block[name] = table.take(e.codes[start:stop])      # code -1 (missing): the last text, ""
         yield block.view(np.uint8)
+
+
+def _constant(codes: np.ndarray) -> bool:
+    return len(codes) > 0 and codes.min() == codes.max()
 
 
 def _pieces(width: int) -> list[tuple[int, int]]:
