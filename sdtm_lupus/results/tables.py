@@ -55,14 +55,14 @@ def compute_endpoints(adsl: pd.DataFrame, adeff: pd.DataFrame) -> list[dict]:
     keep = adeff["USUBJID"].isin(fas) & adeff["ANL01FL"].eq("Y") \
         & adeff["PARAMCD"].isin(BINARY_BY_VISIT + BINARY_PER_SUBJECT) & adeff["AVALC"].isin(["Y", "N"])
     recs = adeff.loc[keep, list(ENDPOINT_VARIABLES)]      # only what is counted: the subsets below stay small
+    by_param = dict(tuple(recs.groupby("PARAMCD", sort=False)))     # one split, not a filter per parameter
     out = []
     for paramcd in BINARY_BY_VISIT + BINARY_PER_SUBJECT:
-        par = recs[recs["PARAMCD"].eq(paramcd)]
-        if par.empty:
+        par = by_param.get(paramcd)
+        if par is None or par.empty:
             continue
         by_visit = paramcd in BINARY_BY_VISIT
-        visits = (sorted({(float(n), str(v)) for n, v in zip(par["AVISITN"], par["AVISIT"])}) if by_visit
-                  else [(None, None)])
+        visits = _visits(par) if by_visit else [(None, None)]
         tally = _tally(par, by_visit)
         for avisitn, avisit in visits:
             counts = {arm: tally.get((avisitn, arm) if by_visit else arm, (0, 0)) for arm, _ in arms}
@@ -80,6 +80,15 @@ def compute_endpoints(adsl: pd.DataFrame, adeff: pd.DataFrame) -> list[dict]:
                     row.update(zip(("odds_ratio", "odds_ratio_ci_low", "odds_ratio_ci_high"), orat or (None,) * 3))
                 out.append(row)
     return out
+
+
+def _visits(par: pd.DataFrame) -> list[tuple[float, str]]:
+    """The sorted distinct (AVISITN, AVISIT) of the records, from their distinct pairs (a record
+    without AVISITN is one pair of its own, as NaN equals nothing)."""
+    pairs = par[["AVISITN", "AVISIT"]]
+    missing = pairs["AVISITN"].isna()
+    rows = pd.concat([pairs[~missing].drop_duplicates(), pairs[missing]])
+    return sorted({(float(n), str(v)) for n, v in zip(rows["AVISITN"], rows["AVISIT"])})
 
 
 def _tally(par: pd.DataFrame, by_visit: bool) -> dict:
