@@ -23,6 +23,7 @@ import pandas as pd
 from sdtm_lupus.config.loading import ConfigError
 from sdtm_lupus.config.mapping import Mapping
 from sdtm_lupus.config.study import Study
+from sdtm_lupus.distinct import distinct_values, factorized
 from sdtm_lupus.specs import (
     ADAM_STANDARD,
     DATE_FORMATS,
@@ -37,7 +38,6 @@ from sdtm_lupus.specs import (
     load_define_spec,
     load_raw_layout,
 )
-from sdtm_lupus.write.column_facts import distinct_values, factorized
 from sdtm_lupus.write.define_model import (
     CodeListMeta,
     DatasetMeta,
@@ -50,7 +50,6 @@ from sdtm_lupus.write.define_model import (
     ValueList,
     WhereClause,
 )
-from sdtm_lupus.write.xpt import text_bytes
 
 VENDOR_FORMS = ("lab",)
 # A default creation date/time for define.xml and Dataset-JSON when the study gives none: the
@@ -76,7 +75,7 @@ def _distinct(series: pd.Series) -> np.ndarray:
 
 def _column_values(df: pd.DataFrame, name: str) -> np.ndarray:
     """The distinct non-missing values of a column of df, in order of first occurrence (the column's
-    factorisation is shared with the XPT writer inside column_facts.shared())."""
+    factorisation is shared with the XPT writer inside distinct.shared_factorisations())."""
     return distinct_values(df, name) if name in df else np.array([], dtype=object)
 
 
@@ -86,7 +85,10 @@ def char_length(series: pd.Series) -> int:
 
 
 def _char_length(values: np.ndarray) -> int:
-    return text_bytes([str(v).rstrip(" ") for v in values])
+    texts = [str(v).rstrip(" ") for v in values]
+    if "".join(texts).isascii():          # one C pass; then characters == bytes
+        return max(1, *map(len, texts)) if texts else 1
+    return max([1, *(len(t.encode("utf-8")) for t in texts)])
 
 
 def iso_data_type(series: pd.Series) -> str:

@@ -16,9 +16,9 @@ import pandas as pd
 
 from sdtm_lupus import __version__
 from sdtm_lupus.config.study import Study
+from sdtm_lupus.distinct import factorized
 from sdtm_lupus.specs import SDTM_STANDARD, Specs
 from sdtm_lupus.specs.conformance import Condition, load_explanations
-from sdtm_lupus.write.column_facts import factorized
 
 GUIDE = "reviewers-guide"
 Block = tuple          # ("h1"|"h2"|"p", text) or ("table", headers, rows)

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
+from sdtm_lupus.distinct import all_text, derived, factorized, small_codes
 from sdtm_lupus.write import background
-from sdtm_lupus.write.column_facts import all_text, derived, factorized, small_codes
 
 MAX_NAME_CHARS = 8
 MAX_LABEL_CHARS = 40
@@ -488,7 +488,7 @@ def _write_file(tmp: Path, path: Path, header: bytearray, encoded: list[_Encoded
 
 def text_factorisations(df: pd.DataFrame, dataset: XptDataset) -> dict[str, tuple]:
     """pd.factorize of each text Char column (codes in the smallest integer type, distinct values);
-    shared with define.xml inside column_facts.shared()."""
+    shared with define.xml inside distinct.shared_factorisations()."""
     columns = [str(c) for c in df.columns]
     return {var.name: factorized(df, var.name) for var in dataset.variables
             if var.type == "Char" and columns.count(var.name) == 1 and all_text(df, var.name)}
@@ -529,7 +529,7 @@ def text_bytes(texts) -> int:
 
 
 def char_texts(uniques) -> list[str]:
-    """char_value of each distinct value (once per distinct values object inside column_facts.shared())."""
+    """char_value of each distinct value (once per distinct values object inside distinct.shared_factorisations())."""
     return derived(uniques, "char_texts",
                    lambda values: [u.rstrip(" ") if type(u) is str else char_value(u) for u in values])
 
