@@ -494,9 +494,6 @@ def text_factorisations(df: pd.DataFrame, dataset: XptDataset) -> dict[str, tupl
             if var.type == "Char" and columns.count(var.name) == 1 and all_text(df, var.name)}
 
 
-_small_codes = small_codes
-
-
 @dataclass
 class _Encoded:
     """One variable as written: Num as float64 (SAS numbers, NaN missing); Char as codes into its
@@ -539,7 +536,7 @@ def _encode(series: pd.Series, var: XptVariable, distinct: tuple | None) -> _Enc
         return _Encoded(var, numbers=_num_column(series, var).to_numpy(dtype=np.float64))
     if distinct is None:        # not all text (e.g. numbers in a Char column): per value, then factorised
         codes, uniques = pd.factorize(_char_column(series))
-        distinct = (_small_codes(codes, len(uniques)), uniques)
+        distinct = (small_codes(codes, len(uniques)), uniques)
     codes, uniques = distinct
     texts = [*char_texts(uniques), ""]      # code -1 (missing) picks the last text, ""
     return _Encoded(var, codes=codes, texts=texts)
