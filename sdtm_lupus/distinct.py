@@ -83,6 +83,12 @@ def shared_factorisations() -> Iterator[None]:
         _SCOPES.pop()
 
 
+def forget_factorisations() -> None:
+    """Drop what shared_factorisations() holds so far (e.g. once a folder's datasets are described)."""
+    if _SCOPES:
+        _SCOPES[-1].clear()
+
+
 def small_codes(codes: np.ndarray, distinct: int) -> np.ndarray:
     """The codes in the smallest signed integer type holding -1 ... distinct (all columns of a
     large dataset are held at once: 1-2 bytes a cell instead of 8)."""
