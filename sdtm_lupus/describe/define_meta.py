@@ -23,6 +23,7 @@ import pandas as pd
 from sdtm_lupus.config.loading import ConfigError
 from sdtm_lupus.config.mapping import Mapping
 from sdtm_lupus.config.study import Study
+from sdtm_lupus.distinct import distinct_values, factorized
 from sdtm_lupus.specs import (
     ADAM_STANDARD,
     DATE_FORMATS,
@@ -72,14 +73,31 @@ def _distinct(series: pd.Series) -> np.ndarray:
     return unique[pd.notna(unique)]
 
 
+def _column_values(df: pd.DataFrame, name: str) -> np.ndarray:
+    """The distinct non-missing values of a column of df, in order of first occurrence (the column's
+    factorisation is shared with the XPT writer inside distinct.shared_factorisations())."""
+    return distinct_values(df, name) if name in df else np.array([], dtype=object)
+
+
 def char_length(series: pd.Series) -> int:
     """The XPT storage length of a Char column: its longest value (trailing blanks stripped), at least 1."""
-    return max([1, *(len(str(v).rstrip(" ").encode("utf-8")) for v in _distinct(series))])
+    return _char_length(_distinct(series))
+
+
+def _char_length(values: np.ndarray) -> int:
+    texts = [str(v).rstrip(" ") for v in values]
+    if "".join(texts).isascii():          # one C pass; then characters == bytes
+        return max(1, *map(len, texts)) if texts else 1
+    return max([1, *(len(t.encode("utf-8")) for t in texts)])
 
 
 def iso_data_type(series: pd.Series) -> str:
     """Define-XML DataType of an ISO 8601 text column, from its values."""
-    values = [v for v in (str(u).strip() for u in _distinct(series)) if v]
+    return _iso_data_type(_distinct(series))
+
+
+def _iso_data_type(distinct: np.ndarray) -> str:
+    values = [v for v in (str(u).strip() for u in distinct) if v]
     if not values:
         return "date"
     for name, pattern in (("date", ISO_DATE), ("datetime", ISO_DATETIME), ("partialDate", ISO_PARTIAL_DATE),
@@ -96,12 +114,45 @@ def _decimals(value: float) -> int:
 
 def numeric_type(series: pd.Series) -> tuple[str, int | None]:
     """("integer", None) when every value is a whole number, else ("float", decimals needed)."""
-    values = pd.unique(pd.to_numeric(pd.Series(_distinct(series)), errors="coerce").dropna().to_numpy(dtype=float))
+    return _numeric_type(_distinct(series))
+
+
+def _numeric_type(distinct: np.ndarray) -> tuple[str, int | None]:
+    values = pd.unique(pd.to_numeric(pd.Series(distinct), errors="coerce").dropna().to_numpy(dtype=float))
     values = values[np.isfinite(values)]
     if not len(values) or np.all(values == np.round(values)):
         return "integer", None
     fractional = np.unique(values[values != np.round(values)])
-    return "float", max(1, max(_decimals(float(v)) for v in fractional))
+    return "float", max(1, _most_decimals(fractional))
+
+
+def _most_decimals(values: np.ndarray) -> int:
+    """max(_decimals(v)); a value rounded to MAX_SIGNIFICANT_DIGITS places never needs more
+    (its shortest repr is at most as fine as that rounding), so the search stops there."""
+    most = 0
+    for value in values.tolist():
+        most = max(most, _decimals(value))
+        if most >= MAX_SIGNIFICANT_DIGITS:
+            break
+    return most
+
+
+def _float_column_type(values: np.ndarray) -> tuple[str, int | None]:
+    """_numeric_type of a float64 column's values, without finding the distinct values first
+    (a column of whole numbers needs none; else only the fractional ones)."""
+    finite = values[np.isfinite(values)]
+    whole = finite == np.round(finite)
+    if whole.all():
+        return "integer", None
+    return "float", max(1, _most_decimals(np.unique(pd.unique(finite[~whole]))))
+
+
+def _column_types(var: VariableSpec, df: pd.DataFrame) -> dict:
+    """item_types of a column of df (its distinct values shared with the XPT writer)."""
+    if var.type == "Num" and var.name in df and df[var.name].dtype == np.float64 and not _is_date_format(var.format):
+        data_type, digits = _float_column_type(df[var.name].to_numpy())
+        return {"data_type": data_type, "length": 8, "significant_digits": digits}
+    return _item_types(var, lambda: _column_values(df, var.name))
 
 
 def _is_date_format(fmt: str | None) -> bool:
@@ -110,15 +161,21 @@ def _is_date_format(fmt: str | None) -> bool:
 
 def item_types(var: VariableSpec, series: pd.Series) -> dict:
     """DataType, Length, SignificantDigits, DisplayFormat of one variable (or value-level subset)."""
+    return _item_types(var, lambda: _distinct(series))
+
+
+def _item_types(var: VariableSpec, distinct) -> dict:
+    """item_types from distinct(): the distinct non-missing values (asked for only when needed)."""
     if var.type == "Num":
         if _is_date_format(var.format):
             return {"data_type": "integer", "length": 8, "display_format": var.format}
-        data_type, digits = numeric_type(series)
+        data_type, digits = _numeric_type(distinct())
         return {"data_type": data_type, "length": 8, "significant_digits": digits}
+    values = distinct()
     if var.format == "ISO8601":
-        data_type = iso_data_type(series)
-        return {"data_type": data_type, "length": char_length(series) if data_type == "text" else None}
-    return {"data_type": "text", "length": char_length(series)}
+        data_type = _iso_data_type(values)
+        return {"data_type": data_type, "length": _char_length(values) if data_type == "text" else None}
+    return {"data_type": "text", "length": _char_length(values)}
 
 
 # ---------------------------------------------------------------- building
@@ -270,7 +327,8 @@ def _non_ascii_columns(frame: pd.DataFrame | None, names: list[str]) -> set[str]
         return set()
     out = set()
     for col in names:
-        if col in frame and frame[col].dtype == object and frame[col].map(lambda v: isinstance(v, str) and not v.isascii()).any():
+        if col in frame and frame[col].dtype == object and \
+                any(isinstance(v, str) and not v.isascii() for v in pd.unique(frame[col].to_numpy())):
             out.add(col)
     return out
 
@@ -282,13 +340,12 @@ def _dataset_meta(name: str, df: pd.DataFrame, spec: DatasetSpec, ctx: _Context,
     non_ascii = _non_ascii_columns(text_frame, spec.names)
     items = []
     for order, var in enumerate(spec.variables, start=1):
-        series = df[var.name] if var.name in df else pd.Series(dtype=object)
         item = ItemMeta(oid=f"IT.{name}.{var.name}", name=var.name, label=var.label, order=order,
                         key_sequence=keys.get(var.name), mandatory=var.core == "Req",
                         role=var.role if sdtm and var.role else None, xpt_type=var.type,
-                        codelist=f"CL.{var.codelist}" if var.codelist else None, **item_types(var, series))
+                        codelist=f"CL.{var.codelist}" if var.codelist else None, **_column_types(var, df))
         meta_v = variable_meta(name, var.name, ctx)
-        if meta_v is not None and meta_v.origin == "Not Available" and series.notna().any():
+        if meta_v is not None and meta_v.origin == "Not Available" and var.name in df and df[var.name].notna().any():
             meta_v = _automatic(name, var.name, ctx) or meta_v   # e.g. MedDRA codes the export did carry
         _apply(item, meta_v, ctx)
         if var.name in non_ascii and item.comment is None:
@@ -415,32 +472,57 @@ def _value_lists(meta: DatasetMeta, df: pd.DataFrame, spec: DatasetSpec, ctx: _C
     rule = _value_rule(meta.name, ctx)
     if rule is None or rule.by not in df or not len(df):
         return []
-    present = [v for v in pd.unique(df[rule.by].dropna()) if v in rule.values]
-    unknown = sorted(set(pd.unique(df[rule.by].dropna())) - set(rule.values))
+    by_codes, by_values = factorized(df, rule.by)        # distinct non-missing values, first occurrence first
+    group_of = {v: i for i, v in enumerate(by_values)}
+    present = [v for v in by_values if v in rule.values]
+    unknown = sorted(set(by_values) - set(rule.values))
     order = {v: i for i, v in enumerate(rule.values)}
     present = sorted(present, key=order.__getitem__) + unknown
     by_item = meta.item(rule.by)
-    rows = df.groupby(rule.by, sort=False).indices          # value -> row positions
     lists = []
     for var_name in rule.variables:
         if var_name not in spec.names:
             continue
         var, parent = spec.variable(var_name), meta.item(var_name)
+        codes, uniques = factorized(df, var_name)
+        in_group = _codes_by_group(by_codes, len(by_values), codes, len(uniques))
+        distinct = np.asarray(uniques)
         entries = []
         for value in present:
-            subset = df[var_name].iloc[rows[value]]
-            if subset.isna().all():
+            subset = in_group[group_of[value]]
+            if not len(subset):
                 continue                                   # e.g. AVAL of a Y/N parameter: no value
             where = WhereClause(f"WC.{meta.name}.{rule.by}.{_oid_part(value)}", by_item.oid, value)
             item = ItemMeta(oid=f"{parent.oid}.{_oid_part(value)}", name=var_name,
                             label=f"{var.label} ({rule.labels.get(value, value)})"[:200], order=len(entries) + 1,
-                            mandatory=False, xpt_type=var.type, codelist=None, **item_types(var, subset))
+                            mandatory=False, xpt_type=var.type, codelist=None,
+                            **_item_types(var, lambda subset=subset: distinct[subset]))
             _apply(item, rule.values.get(value, {}).get(var_name), ctx)
             entries.append((item, where))
         if entries:
             parent.value_list = f"VL.{meta.name}.{var_name}"
             lists.append(ValueList(parent.value_list, entries))
     return lists
+
+
+DENSE_PAIRS = 1 << 22       # up to this many (group, value) pairs: a presence table instead of a sort
+
+
+def _codes_by_group(group_codes: np.ndarray, groups: int, codes: np.ndarray, distinct: int) -> list[np.ndarray]:
+    """Per group code, the codes of the distinct non-missing values the column takes in its rows."""
+    if not distinct:
+        return [np.array([], dtype=np.int64)] * groups
+    ok = (group_codes >= 0) & (codes >= 0)
+    keys = group_codes[ok].astype(np.int64) * distinct + codes[ok]
+    if groups * distinct <= DENSE_PAIRS:
+        seen = np.zeros(groups * distinct, dtype=bool)
+        seen[keys] = True
+        pairs = np.flatnonzero(seen)
+    else:
+        pairs = np.unique(keys)
+    group, value = np.divmod(pairs, distinct)
+    bounds = np.searchsorted(group, np.arange(groups + 1))
+    return [value[bounds[g]: bounds[g + 1]] for g in range(groups)]
 
 
 # ---------------------------------------------------------------- codelists
@@ -459,11 +541,10 @@ def _codelists(datasets: list[DatasetMeta], frames: dict[str, pd.DataFrame], ctx
                 continue
             key = item.codelist[3:]
             used.setdefault(key, {})
-            used[key].update(dict.fromkeys(str(v) for v in pd.unique(frame[item.name].dropna())))
+            used[key].update(dict.fromkeys(str(v) for v in _column_values(frame, item.name)))
             partner = DECODES.get(item.name)
             if partner and partner in frame:
-                pairs = frame[[item.name, partner]].dropna().drop_duplicates()
-                decodes.setdefault(key, {}).update(zip(pairs[item.name].astype(str), pairs[partner].astype(str)))
+                decodes.setdefault(key, {}).update(_decode_pairs(frame, item.name, partner))
     out = []
     for key in sorted(used):
         if key in ctx.own.codelists:
@@ -482,6 +563,18 @@ def _codelists(datasets: list[DatasetMeta], frames: dict[str, pd.DataFrame], ctx
                         extended=v not in codelist.terms or (key in ("LBTESTCD", "LBTEST") and v in sponsor_lab))
                    for v in terms]))
     return out
+
+
+def _decode_pairs(frame: pd.DataFrame, code: str, decode: str) -> list[tuple[str, str]]:
+    """The distinct (code, decode) pairs of rows holding both, as text, in order of first occurrence."""
+    codes, code_values = factorized(frame, code)
+    decodes, decode_values = factorized(frame, decode)
+    ok = (codes >= 0) & (decodes >= 0)
+    if not ok.any():
+        return []
+    keys = pd.unique(codes[ok].astype(np.int64) * len(decode_values) + decodes[ok])
+    first, second = np.divmod(keys, len(decode_values))
+    return [(str(code_values[i]), str(decode_values[j])) for i, j in zip(first.tolist(), second.tolist())]
 
 
 def _define_only_codelist(key: str, spec: DefineCodelistSpec, in_data: dict[str, None]) -> CodeListMeta:

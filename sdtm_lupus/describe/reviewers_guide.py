@@ -11,10 +11,12 @@ import html
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sdtm_lupus import __version__
 from sdtm_lupus.config.study import Study
+from sdtm_lupus.distinct import factorized
 from sdtm_lupus.specs import SDTM_STANDARD, Specs
 from sdtm_lupus.specs.conformance import Condition, load_explanations
 
@@ -23,20 +25,22 @@ Block = tuple          # ("h1"|"h2"|"p", text) or ("table", headers, rows)
 
 
 def matching(df: pd.DataFrame, cond: Condition) -> pd.Series:
-    """Records of df where the condition holds (a variable the dataset lacks: none)."""
+    """Records of df where the condition holds (a variable the dataset lacks: none); the condition is
+    evaluated once per distinct value of the column (missing values as None)."""
     if cond.variable not in df:
         return pd.Series(False, index=df.index)
-    col = df[cond.variable]
-    text = col.astype(object).where(col.notna(), None)
-    if cond.empty is not None:
-        hit = text.map(lambda v: v is None or v == "") == cond.empty
-    elif cond.equals is not None:
-        hit = text.eq(cond.equals)
-    else:
-        pattern = re.compile(cond.matches)
-        hit = text.map(lambda v: isinstance(v, str) and pattern.search(v) is not None)
-    hit = hit.astype(bool)
+    codes, uniques = factorized(df, cond.variable)
+    holds = np.array([_holds(cond, v) for v in [*uniques, None]], dtype=bool)   # code -1 (missing): the last
+    hit = pd.Series(holds[codes], index=df.index)
     return hit & matching(df, cond.and_) if cond.and_ is not None else hit
+
+
+def _holds(cond: Condition, value) -> bool:
+    if cond.empty is not None:
+        return (value is None or value == "") == cond.empty
+    if cond.equals is not None:
+        return bool(value == cond.equals)
+    return isinstance(value, str) and re.compile(cond.matches).search(value) is not None
 
 
 def conformance_rows(datasets: dict[str, pd.DataFrame]) -> list[list[str]]:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 Z95 = 1.959963984540054          # standard normal 0.975 quantile
@@ -93,9 +94,9 @@ def kaplan_meier(times: list[float], censored: list[int], z: float = Z95) -> KME
     n = len(data)
     at_risk, surv, greenwood = n, 1.0, 0.0
     rows: list[KMRow] = []
+    tally = Counter(data)           # (time, censored) -> records: one pass, not one per distinct time
     for t in sorted({t for t, _ in data}):
-        events = sum(1 for tt, c in data if tt == t and c == 0)
-        cens = sum(1 for tt, c in data if tt == t and c == 1)
+        events, cens = tally[(t, 0)], tally[(t, 1)]
         if events:
             surv *= 1 - events / at_risk
             greenwood = greenwood + events / (at_risk * (at_risk - events)) if at_risk > events else math.inf

@@ -23,6 +23,7 @@ from sdtm_lupus.results.stats import kaplan_meier, newcombe_difference, odds_rat
 BINARY_BY_VISIT = ("SRI4", "SRI5", "SRI6", "SRI7", "SRI8", "SRI4SLED", "SRI4BILG", "SRI4PGA")
 BINARY_PER_SUBJECT = ("FLANY52", "FLSEV52", "FLMM52", "PFREE52")
 TTE_PARAMS = ("TTFLANY", "TTFLSEV", "TTFLMM")
+ENDPOINT_VARIABLES = ("PARAMCD", "PARAM", "AVISITN", "AVISIT", "TRT01P", "AVALC")
 
 ENDPOINT_COLUMNS = ("paramcd", "param", "avisitn", "avisit", "arm", "armn", "n", "responders", "percent",
                     "ci_low", "ci_high", "reference_arm", "difference", "difference_ci_low", "difference_ci_high",
@@ -51,22 +52,20 @@ def compute_endpoints(adsl: pd.DataFrame, adeff: pd.DataFrame) -> list[dict]:
     arms = _arms(adsl)
     ref = reference_arm([a for a, _ in arms])
     fas = set(adsl.loc[adsl["FASFL"].eq("Y"), "USUBJID"])
-    recs = adeff[adeff["USUBJID"].isin(fas) & adeff["ANL01FL"].eq("Y")
-                 & adeff["PARAMCD"].isin(BINARY_BY_VISIT + BINARY_PER_SUBJECT) & adeff["AVALC"].isin(["Y", "N"])]
+    keep = adeff["USUBJID"].isin(fas) & adeff["ANL01FL"].eq("Y") \
+        & adeff["PARAMCD"].isin(BINARY_BY_VISIT + BINARY_PER_SUBJECT) & adeff["AVALC"].isin(["Y", "N"])
+    recs = adeff.loc[keep, list(ENDPOINT_VARIABLES)]      # only what is counted: the subsets below stay small
+    by_param = dict(tuple(recs.groupby("PARAMCD", sort=False)))     # one split, not a filter per parameter
     out = []
     for paramcd in BINARY_BY_VISIT + BINARY_PER_SUBJECT:
-        par = recs[recs["PARAMCD"].eq(paramcd)]
-        if par.empty:
+        par = by_param.get(paramcd)
+        if par is None or par.empty:
             continue
         by_visit = paramcd in BINARY_BY_VISIT
-        visits = (sorted({(float(n), str(v)) for n, v in zip(par["AVISITN"], par["AVISIT"])}) if by_visit
-                  else [(None, None)])
+        visits = _visits(par) if by_visit else [(None, None)]
+        tally = _tally(par, by_visit)
         for avisitn, avisit in visits:
-            cell = par[par["AVISITN"].eq(avisitn)] if by_visit else par
-            counts = {}
-            for arm, _ in arms:
-                sel = cell[cell["TRT01P"].eq(arm)]
-                counts[arm] = (int(sel["AVALC"].eq("Y").sum()), len(sel))
+            counts = {arm: tally.get((avisitn, arm) if by_visit else arm, (0, 0)) for arm, _ in arms}
             for arm, armn in arms:
                 r, n = counts[arm]
                 ci = wilson(r, n)
@@ -81,6 +80,23 @@ def compute_endpoints(adsl: pd.DataFrame, adeff: pd.DataFrame) -> list[dict]:
                     row.update(zip(("odds_ratio", "odds_ratio_ci_low", "odds_ratio_ci_high"), orat or (None,) * 3))
                 out.append(row)
     return out
+
+
+def _visits(par: pd.DataFrame) -> list[tuple[float, str]]:
+    """The sorted distinct (AVISITN, AVISIT) of the records, from their distinct pairs (a record
+    without AVISITN is one pair of its own, as NaN equals nothing)."""
+    pairs = par[["AVISITN", "AVISIT"]]
+    missing = pairs["AVISITN"].isna()
+    rows = pd.concat([pairs[~missing].drop_duplicates(), pairs[missing]])
+    return sorted({(float(n), str(v)) for n, v in zip(rows["AVISITN"], rows["AVISIT"])})
+
+
+def _tally(par: pd.DataFrame, by_visit: bool) -> dict:
+    """(responders, records) by (AVISITN, TRT01P), or by TRT01P: one grouping instead of a filter per cell
+    (a missing visit or arm counts nowhere, as a filter on it would find nothing)."""
+    by = [par["AVISITN"], par["TRT01P"]] if by_visit else par["TRT01P"]
+    table = par["AVALC"].eq("Y").groupby(by, dropna=True).agg(["sum", "size"])
+    return {key: (int(r), int(n)) for key, r, n in zip(table.index, table["sum"], table["size"])}
 
 
 def compute_km(adsl: pd.DataFrame, adtte: pd.DataFrame) -> tuple[list[dict], list[dict]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from sdtm_lupus import __version__
+from sdtm_lupus.write import background
 from sdtm_lupus.write.define_model import CodeListMeta, DatasetMeta, DefineMeta, ItemMeta, TextDef
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
@@ -184,5 +185,5 @@ def write_define(folder: Path, meta: DefineMeta) -> dict[str, str]:
     data = define_bytes(meta)
     (folder / DEFINE_FILE).write_bytes(data)
     (folder / STYLESHEET.name).write_bytes(STYLESHEET.read_bytes())
-    (folder / HTML_FILE).write_bytes(render_html(data))
+    background.later(lambda: (folder / HTML_FILE).write_bytes(render_html(data)))   # read by no check
     return {"define": DEFINE_FILE, "stylesheet": STYLESHEET.name, "html": HTML_FILE}

@@ -16,7 +16,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from sdtm_lupus import distinct
 from sdtm_lupus.output_marker import OUTPUT_MARKER, foreign_entries, is_tool_output, marker_bytes
+from sdtm_lupus.write import background
 from sdtm_lupus.write.atomic import atomic_output_dir, clean_leftovers
 
 SHOWN = 5
@@ -102,8 +104,8 @@ def write_output_folder(target: Path, fill) -> None:
     """
     try:
         with atomic_output_dir(target, before_swap=lambda tmp: (tmp / OUTPUT_MARKER).write_bytes(marker_bytes(tmp))) \
-                as staging:
-            fill(staging)
+                as staging, distinct.shared_factorisations(), background.deferred():
+            fill(staging)       # the frames do not change meanwhile; XPT records are written in the background
     except OSError as exc:
         reason = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""

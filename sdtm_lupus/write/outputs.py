@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from sdtm_lupus.specs import PROVENANCE, DatasetSpec
-from sdtm_lupus.write.xpt import XptDataset, XptVariable, char_value, text_factorisations, write_xpt
+from sdtm_lupus.write.xpt import XptDataset, XptVariable, char_texts, text_bytes, text_factorisations, write_xpt
 
 
 @dataclass(frozen=True)
@@ -23,24 +23,25 @@ class XptPlan:
     frame: pd.DataFrame
     dataset: XptDataset
     distinct: dict[str, tuple]        # pd.factorize of the text Char columns (shared with the writer)
+    source: pd.DataFrame | None = None  # the frame as given (its column facts are shared with define.xml)
 
 
 def xpt_type(df: pd.DataFrame, spec: DatasetSpec) -> XptPlan:
     """The spec's variables with their XPT type (Char/Num); provenance columns dropped."""
     frame = df.drop(columns=[c for c in PROVENANCE if c in df])
     variables = tuple(XptVariable(v.name, "", v.type) for v in spec.variables)
-    return XptPlan(frame, XptDataset(spec.dataset, "", variables), {})
+    return XptPlan(frame, XptDataset(spec.dataset, "", variables), {}, df)
 
 
 def xpt_length(plan: XptPlan) -> XptPlan:
     """Char: the longest value in bytes (at least 1); Num: 8."""
-    distinct = text_factorisations(plan.frame, plan.dataset)
+    distinct = text_factorisations(plan.frame if plan.source is None else plan.source, plan.dataset)
     variables = []
     for var in plan.dataset.variables:
         if var.type == "Num":
             length = 8
         elif var.name in distinct:
-            length = max([1, *(len(char_value(u).encode("utf-8")) for u in distinct[var.name][1])])
+            length = text_bytes(char_texts(distinct[var.name][1]))
         else:
             length = None       # not text (e.g. numbers in a Char column): the writer's checks say why
         variables.append(replace(var, length=length))

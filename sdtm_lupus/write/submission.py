@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from sdtm_lupus.distinct import forget_factorisations
+from sdtm_lupus.write import background
 from sdtm_lupus.write.define_model import DefineMeta
 
 FORMATS = ("xpt", "json")
@@ -37,4 +39,6 @@ def write_submission_files(folder: Path, meta: DefineMeta, datasets: dict[str, p
     if "json" in formats:
         text = {name: (text_datasets or {}).get(name, frame) for name, frame in datasets.items()}
         files["json"] = write_dataset_json(folder, meta, text)
+    background.wait()       # the XPT files of the folder are complete before anyone reads them
+    forget_factorisations()     # and its columns are described: their codes need not stay in memory
     return files

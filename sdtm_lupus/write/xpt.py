@@ -16,11 +16,15 @@ import math
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property, partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyreadstat
+
+from sdtm_lupus.distinct import all_text, derived, factorized, small_codes
+from sdtm_lupus.write import background
 
 MAX_NAME_CHARS = 8
 MAX_LABEL_CHARS = 40
@@ -53,6 +57,7 @@ DSCRPTR_HEADER = b"HEADER RECORD*******DSCRPTR HEADER RECORD!!!!!!!"
 NAMESTR_HEADER = b"HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!"
 OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
 OBS_CHUNK_ROWS = 50_000     # observations encoded per block (bounded memory on millions of rows)
+OBS_BLOCK_BYTES = 1 << 20   # at most this many bytes a block: it stays in the CPU cache while it is filled
 # Byte ranges of the ddMMMyy:hh:mm:ss stamps (single-member file, XPORT v5 spec):
 # record 1 cols 65-80 library created, record 2 cols 1-16 library modified,
 # record 5 cols 65-80 member created, record 6 cols 1-16 member modified.
@@ -283,9 +288,19 @@ def _is_text(series: pd.Series) -> bool:
 def _text_cell_problems(series: pd.Series, var: XptVariable, distinct: tuple | None = None) -> list[tuple[int, str, str]]:
     """_char_cell_problem of a text column, evaluated once per distinct value (missing values pass)."""
     codes, uniques = distinct if distinct is not None else pd.factorize(series)
+    if _plain_texts(uniques):
+        return []
     problems = [_char_cell_problem(u, var) for u in uniques]
     bad = np.array([p is not None for p in problems] + [False], dtype=bool)     # code -1 (missing): never bad
     return [(int(i), *problems[codes[i]]) for i in np.flatnonzero(bad[codes])]
+
+
+def _plain_texts(uniques) -> bool:
+    """Every value is an ASCII str without NUL of at most MAX_CHAR_BYTES: no _char_cell_problem (one C pass)."""
+    if not all(isinstance(u, str) for u in uniques):
+        return False
+    joined = "".join(uniques)
+    return joined.isascii() and "\x00" not in joined and max(map(len, uniques), default=0) <= MAX_CHAR_BYTES
 
 
 def _capped(dataset: str, var: str, cells: list[tuple[int, str, str]]) -> list[XptProblem]:
@@ -446,10 +461,20 @@ def write_xpt(df: pd.DataFrame, path, dataset: XptDataset, *, created: dt.dateti
         widths = {e.var.name: e.width for e in encoded}
         if namestr_lengths(header) != widths:
             raise RuntimeError(f"pyreadstat wrote storage lengths {namestr_lengths(header)}, expected {widths}")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    # the records: now, or by the writer thread inside background.deferred() (write_output_folder)
+    background.run(partial(_write_file, tmp, path, header, encoded, len(df)))
+
+
+def _write_file(tmp: Path, path: Path, header: bytearray, encoded: list[_Encoded], rows: int) -> None:
+    """header + observation records into tmp (synced), then renamed to path."""
+    try:
         with open(tmp, "wb") as handle:
             handle.write(header)
             size = 0
-            for block in observation_blocks(encoded, len(df)):
+            for block in observation_blocks(encoded, rows):
                 handle.write(block)
                 size += len(block)
             handle.write(b" " * (-size % RECORD))       # the last record padded with blanks
@@ -462,23 +487,11 @@ def write_xpt(df: pd.DataFrame, path, dataset: XptDataset, *, created: dt.dateti
 
 
 def text_factorisations(df: pd.DataFrame, dataset: XptDataset) -> dict[str, tuple]:
-    """pd.factorize of each text Char column (codes in the smallest integer type, distinct values)."""
+    """pd.factorize of each text Char column (codes in the smallest integer type, distinct values);
+    shared with define.xml inside distinct.shared_factorisations()."""
     columns = [str(c) for c in df.columns]
-    out = {}
-    for var in dataset.variables:
-        if var.type == "Char" and columns.count(var.name) == 1 and _is_text(df[var.name]):
-            codes, uniques = pd.factorize(df[var.name])       # missing -> code -1
-            out[var.name] = (_small_codes(codes, len(uniques)), uniques)
-    return out
-
-
-def _small_codes(codes: np.ndarray, distinct: int) -> np.ndarray:
-    """The codes in the smallest signed integer type holding -1 ... distinct (all columns of a
-    large dataset are held at once: 1-2 bytes a cell instead of 8)."""
-    for dtype in (np.int8, np.int16, np.int32):
-        if distinct < np.iinfo(dtype).max:
-            return codes.astype(dtype)
-    return codes
+    return {var.name: factorized(df, var.name) for var in dataset.variables
+            if var.type == "Char" and columns.count(var.name) == 1 and all_text(df, var.name)}
 
 
 @dataclass
@@ -491,7 +504,7 @@ class _Encoded:
     codes: np.ndarray | None = None
     texts: list[str] | None = None
 
-    @property
+    @cached_property
     def width(self) -> int:
         if self.texts is None:
             return 8
@@ -500,7 +513,22 @@ class _Encoded:
 
 def text_width(texts) -> int:
     """Storage bytes of a Char variable: its longest value (trailing blanks stripped), at least 1."""
+    if "".join(texts).isascii():          # one C pass; then characters == bytes
+        return max(1, *map(len, texts)) if texts else 1
     return max([1, *(len(t.encode("ascii")) for t in texts)])
+
+
+def text_bytes(texts) -> int:
+    """The longest text in UTF-8 bytes, at least 1 (define.xml and xpt_length: before the ASCII check)."""
+    if "".join(texts).isascii():
+        return max(1, *map(len, texts)) if texts else 1
+    return max([1, *(len(t.encode("utf-8")) for t in texts)])
+
+
+def char_texts(uniques) -> list[str]:
+    """char_value of each distinct value (once per distinct values object inside distinct.shared_factorisations())."""
+    return derived(uniques, "char_texts",
+                   lambda values: [u.rstrip(" ") if type(u) is str else char_value(u) for u in values])
 
 
 def _encode(series: pd.Series, var: XptVariable, distinct: tuple | None) -> _Encoded:
@@ -508,10 +536,9 @@ def _encode(series: pd.Series, var: XptVariable, distinct: tuple | None) -> _Enc
         return _Encoded(var, numbers=_num_column(series, var).to_numpy(dtype=np.float64))
     if distinct is None:        # not all text (e.g. numbers in a Char column): per value, then factorised
         codes, uniques = pd.factorize(_char_column(series))
-        distinct = (_small_codes(codes, len(uniques)), uniques)
+        distinct = (small_codes(codes, len(uniques)), uniques)
     codes, uniques = distinct
-    texts = [char_value(u) for u in uniques] + [""]
-    codes[codes < 0] = len(uniques)      # missing: the last text, ""
+    texts = [*char_texts(uniques), ""]      # code -1 (missing) picks the last text, ""
     return _Encoded(var, codes=codes, texts=texts)
 
 
@@ -540,22 +567,57 @@ def _header_records(template: pd.DataFrame, dataset: XptDataset, tmp: Path) -> b
 
 def observation_blocks(encoded: list[_Encoded], rows: int):
     """The observation records as byte blocks of OBS_CHUNK_ROWS rows: per row, each variable in
-    order, Char as ASCII padded with blanks to its width, Num as an IBM double."""
-    layout = []
+    order, Char as ASCII padded with blanks to its width, Num as an IBM double (big-endian).
+
+    A block is an array of records with one unsigned-integer field per 8, 4, 2 or 1 bytes of a
+    variable: copying whole integers (a gather from the distinct texts' bytes for Char) is much
+    faster than copying a few bytes per cell. One block buffer is reused (fresh memory costs a page
+    fault per 4 KiB): each block is valid until the next one is asked for."""
+    fields, sources = [], []
+    offset = 0
     for e in encoded:
-        width = e.width
-        table = None if e.texts is None else _char_table(e.texts, width)
-        layout.append((e, width, table))
-    row_bytes = sum(width for _, width, _ in layout)
-    for start in range(0, rows, OBS_CHUNK_ROWS):
-        stop = min(start + OBS_CHUNK_ROWS, rows)
-        block = np.empty((stop - start, row_bytes), dtype=np.uint8)
-        offset = 0
-        for e, width, table in layout:
-            part = _ibm_bytes(e.numbers[start:stop]) if table is None else table[e.codes[start:stop]]
-            block[:, offset: offset + width] = part
-            offset += width
-        yield block.tobytes()
+        if e.texts is None:
+            fields.append((offset, 8))
+            sources.append((e, None))
+        else:
+            table = _char_table(e.texts, e.width)
+            for start, size in _pieces(e.width):
+                fields.append((offset + start, size))
+                sources.append((e, np.ascontiguousarray(table[:, start: start + size]).view(f"u{size}").ravel()))
+        offset += e.width
+    record = np.dtype({"names": [f"f{i}" for i in range(len(fields))], "formats": [f"u{s}" for _, s in fields],
+                       "offsets": [o for o, _ in fields], "itemsize": offset})
+    chunk = max(1, min(OBS_CHUNK_ROWS, OBS_BLOCK_BYTES // max(offset, 1)))
+    buffer = np.empty(min(rows, chunk), dtype=record)
+    varying = []
+    for i, (e, table) in enumerate(sources):
+        if table is not None and _constant(e.codes):    # e.g. STUDYID: filled once, the buffer is reused
+            buffer[f"f{i}"] = table[e.codes[0]]
+        else:
+            varying.append((f"f{i}", e, table))
+    for start in range(0, rows, chunk):
+        stop = min(start + chunk, rows)
+        block = buffer[: stop - start]
+        for name, e, table in varying:
+            if table is None:
+                block[name] = _ibm_words(e.numbers[start:stop]).astype(">u8").view(np.uint64)
+            else:
+                block[name] = table.take(e.codes[start:stop])      # code -1 (missing): the last text, ""
+        yield block.view(np.uint8)
+
+
+def _constant(codes: np.ndarray) -> bool:
+    return len(codes) > 0 and codes.min() == codes.max()
+
+
+def _pieces(width: int) -> list[tuple[int, int]]:
+    """(start, size) pieces of 8, 4, 2 and 1 bytes covering `width` bytes."""
+    out, start = [], 0
+    for size in (8, 4, 2, 1):
+        while width - start >= size:
+            out.append((start, size))
+            start += size
+    return out
 
 
 def _char_table(texts: list[str], width: int) -> np.ndarray:
@@ -570,9 +632,14 @@ SAS_MISSING = np.uint64(0x2E << 56)     # "." followed by seven zero bytes
 
 
 def _ibm_bytes(values: np.ndarray) -> np.ndarray:
-    """(n, 8) uint8: IBM System/360 doubles, big-endian, as readstat writes them. Exact for every
-    finite value that check_xpt lets through: a 53-bit IEEE significand shifted by 0-3 bits fits
-    the 56-bit IBM fraction. 0 (and -0) -> zero bytes, NaN -> SAS missing "."."""
+    """(n, 8) uint8: IBM System/360 doubles, big-endian, as readstat writes them (see _ibm_words)."""
+    return _ibm_words(values).astype(">u8").view(np.uint8).reshape(len(values), 8)
+
+
+def _ibm_words(values: np.ndarray) -> np.ndarray:
+    """uint64 IBM System/360 doubles, as readstat writes them. Exact for every finite value that
+    check_xpt lets through: a 53-bit IEEE significand shifted by 0-3 bits fits the 56-bit IBM
+    fraction. 0 (and -0) -> zero, NaN -> SAS missing "."."""
     x = np.ascontiguousarray(values, dtype=np.float64)
     bits = x.view(np.uint64)
     sign = bits >> np.uint64(63)
@@ -583,8 +650,7 @@ def _ibm_bytes(values: np.ndarray) -> np.ndarray:
     fraction = significand << (np.uint64(3) - shift)
     ibm = (sign << np.uint64(63)) | ((power16 + 64).astype(np.uint64) << np.uint64(56)) | fraction
     ibm = np.where(x == 0, np.uint64(0), ibm)
-    ibm = np.where(np.isnan(x), SAS_MISSING, ibm)
-    return ibm.astype(">u8").view(np.uint8).reshape(len(x), 8)
+    return np.where(np.isnan(x), SAS_MISSING, ibm)
 
 
 def read_xpt(path) -> tuple[pd.DataFrame, dict]:
