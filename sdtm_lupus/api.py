@@ -186,6 +186,8 @@ def _convert_checked(raw_dir: Path, out_dir: Path, study: Study, mapping: Mappin
     from sdtm_lupus.validate.gate import run_gate
 
     gate = run_gate(datasets, specs, progress=progress, gx=gx)
+    if gx is not None:
+        gx.release()        # its teardown overlaps the write
     if gx is not None and gx.failure:
         progress(f"the Great Expectations worker failed ({gx.failure}); validated in this process instead")
     lap("validate")
@@ -454,6 +456,8 @@ def _validate_output(out_dir: Path, study_path: Path | None, fail_on: str, progr
     datasets = {name: conform_to_spec(df, specs.dataset(name)) if name in specs.datasets else df
                 for name, df in datasets.items()}
     gate = run_gate(datasets, specs, progress=progress, gx=gx)
+    if gx is not None:
+        gx.release()
     from sdtm_lupus.validate.define_check import check_output_metadata
 
     progress("checking define.xml and Dataset-JSON files")

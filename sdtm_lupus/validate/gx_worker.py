@@ -91,11 +91,19 @@ class GxWorker:
         self._stderr.seek(0)
         return self._stderr.read()[-500:].decode("utf-8", "replace").strip()
 
+    def release(self) -> None:
+        """No more batches: the worker tears down while this process goes on (close() reaps it)."""
+        if self._proc is not None and not self._proc.stdin.closed:
+            try:
+                self._proc.stdin.close()
+            except OSError:
+                pass
+
     def close(self) -> None:
+        self.release()
         proc, self._proc = self._proc, None
         if proc is not None:
             try:
-                proc.stdin.close()
                 proc.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
                 proc.kill()
