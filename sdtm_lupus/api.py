@@ -117,9 +117,9 @@ def start_ge_worker():
     """A GE worker process (validate/gx_worker.py), or None when GE is already imported in this process."""
     if "great_expectations" in sys.modules:
         return None
-    from sdtm_lupus.validate.gx_worker import GxWorker
+    from sdtm_lupus.validate.gx_worker import GxWorker, take_prestarted
 
-    return GxWorker.start()
+    return take_prestarted() or GxWorker.start()
 
 
 def run_created(created: str | None, study: Study) -> str:
@@ -396,7 +396,7 @@ def resolve_study(study: str | Path) -> Path:
     if shipped.exists():
         return shipped
     known = ", ".join(sorted(p.stem for p in STUDIES_DIR.glob("*.yaml")))
-    raise ConfigError(f"unknown study {study!r}: give a study YAML or one of {known}")
+    raise ConfigError(f"unknown study {str(study)!r}: give a study YAML or one of {known}")
 
 
 def simulate_export(study: str | Path, n_subjects: int, seed: int, out_dir: Path, *, transport: str = "csv",

@@ -159,7 +159,9 @@ wrote it and nothing else was put into it, unless --overwrite is given.
 @common_options
 def convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, fail_on_findings, created, quiet, log_json,
             fail_on):
-    with _no_traceback(log_json):
+    from sdtm_lupus.validate.gx_worker import prestarted
+
+    with _no_traceback(log_json), prestarted():      # GE loads in a worker while the pipeline imports
         _convert(raw_dir, study_path, mapping_path, out_dir, formats, overwrite, quiet, log_json, fail_on,
                  fail_on_findings, created)
 
@@ -233,7 +235,9 @@ verdict with its reasons on stderr. Exit 1 when an expectation at or above --fai
                    "the verdict says).")
 @common_options
 def validate(out_dir, study_path, quiet, log_json, fail_on):
-    with _no_traceback(log_json):
+    from sdtm_lupus.validate.gx_worker import prestarted
+
+    with _no_traceback(log_json), prestarted():
         _validate(out_dir, study_path, quiet, log_json, fail_on)
 
 

@@ -14,6 +14,7 @@ so it never outlives the command.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import struct
@@ -118,6 +119,26 @@ class GxWorker:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+_PRESTARTED: list[GxWorker] = []
+
+
+@contextlib.contextmanager
+def prestarted():
+    """A worker started now, for the command run inside (the CLI enters this before importing the
+    pipeline); start_ge_worker() takes it; one left unused is closed on exit."""
+    if "great_expectations" not in sys.modules and not _PRESTARTED:
+        _PRESTARTED.append(GxWorker.start())
+    try:
+        yield
+    finally:
+        while _PRESTARTED:
+            _PRESTARTED.pop().close()
+
+
+def take_prestarted() -> GxWorker | None:
+    return _PRESTARTED.pop() if _PRESTARTED else None
 
 
 def main() -> None:

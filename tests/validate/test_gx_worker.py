@@ -64,3 +64,17 @@ def test_the_cli_starts_a_worker_only_when_ge_is_not_imported_yet():
             "assert w is not None and 'great_expectations' not in sys.modules; w.close(); "
             "import great_expectations; assert start_ge_worker() is None")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_a_prestarted_worker_is_taken_by_the_command_or_closed_when_unused():
+    code = ("from sdtm_lupus.api import start_ge_worker\n"
+            "from sdtm_lupus.validate import gx_worker as g\n"
+            "with g.prestarted():\n"
+            "    early = g._PRESTARTED[0]\n"
+            "    taken = start_ge_worker()\n"
+            "    assert taken is early and not g._PRESTARTED\n"
+            "    taken.close()\n"
+            "with g.prestarted():\n"
+            "    unused = g._PRESTARTED[0]._proc\n"
+            "assert not g._PRESTARTED and unused.returncode == 0\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
