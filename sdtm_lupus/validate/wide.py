@@ -26,6 +26,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from sdtm_lupus.distinct import small_codes
 from sdtm_lupus.validate.results import MAX_EXAMPLES, MAX_RECORDS, Expectation, ExpectationResult
 
 VALUE_KINDS = ("not_null", "in_set", "regex", "max_bytes")
@@ -50,7 +51,7 @@ class Factorized:
         """pd.factorize of the column as it is ("" a value like any other)."""
         if column not in self._raw:
             codes, uniques = pd.factorize(self.df[column], use_na_sentinel=True)
-            self._raw[column] = (_compact(codes, len(uniques)), np.asarray(uniques, dtype=object))
+            self._raw[column] = (small_codes(codes, len(uniques)), np.asarray(uniques, dtype=object))
         return self._raw[column]
 
     def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -232,14 +233,6 @@ def _run_unique(checks: list[WideCheck], gx) -> dict[str, ExpectationResult]:
         mine = bad[(bad >= offsets[i]) & (bad < offsets[i + 1])] - offsets[i]
         out[c.expectation.id] = _rows_result(c, offsets[i + 1] - offsets[i], len(mine), mine[:MAX_RECORDS])
     return out
-
-
-def _compact(codes: np.ndarray, distinct: int) -> np.ndarray:
-    """Codes in the smallest integer type that holds them: the gate keeps every checked column's codes."""
-    for dtype in (np.int8, np.int16, np.int32):
-        if distinct < np.iinfo(dtype).max:
-            return codes.astype(dtype)
-    return codes
 
 
 def _concat(parts: list[np.ndarray]) -> np.ndarray:
