@@ -47,20 +47,23 @@ def deferred() -> Iterator[None]:
 
 def run(job: Callable[[], None]) -> None:
     """job() in the writer thread (inside deferred()) or now."""
-    if not _SCOPES:
-        job()
-        return
-    scope = _SCOPES[-1]
-    scope.pending.append(scope.executor.submit(job))
+    _submit(job, side=False)
 
 
 def later(job: Callable[[], None]) -> None:
     """job() in the side thread, waited for when deferred() ends (or now, outside it)."""
+    _submit(job, side=True)
+
+
+def _submit(job: Callable[[], None], side: bool) -> None:
     if not _SCOPES:
         job()
         return
     scope = _SCOPES[-1]
-    scope.side_pending.append(scope.side.submit(job))
+    if side:
+        scope.side_pending.append(scope.side.submit(job))
+    else:
+        scope.pending.append(scope.executor.submit(job))
 
 
 def wait() -> None:
